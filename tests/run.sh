@@ -1,0 +1,108 @@
+#!/bin/bash
+# tests/run.sh -- run every test suite against one build tree and print one
+# summary line at the end.  Called by `make test` (and `make test-long` with
+# --long); the exit status is non-zero if anything failed.
+#
+#   STORE_BUILD   build tree to test (build/ or build/san/)
+#   FUZZ_SECONDS  seconds per fuzz target (30; 60 with --long)
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${STORE_BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+LONG=0
+[ "${1:-}" = "--long" ] && LONG=1
+FUZZ_SECONDS=${FUZZ_SECONDS:-$([ $LONG = 1 ] && echo 60 || echo 30)}
+export STORE_BUILD="$BUILD" STORE_BIN="$BUILD/bin" STORE_ROOT="$ROOT"
+
+declare -A pass fail
+failed_names=()
+note() { printf '== %s\n' "$*"; }
+record() { # suite name status
+	if [ "$3" = 0 ]; then pass[$1]=$((${pass[$1]:-0} + 1))
+	else fail[$1]=$((${fail[$1]:-0} + 1)); failed_names+=("$1:$2"); fi
+}
+
+# Unit tests: each cmocka binary is one suite of cases.
+note "unit tests"
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	if out=$("$t" 2>&1); then
+		record unit "$name" 0
+		printf '   ok   %s (%s)\n' "$name" "$(grep -c '\[       OK \]' <<<"$out") cases"
+	else
+		record unit "$name" 1
+		printf '   FAIL %s\n' "$name"
+		printf '%s\n' "$out" | sed 's/^/        /' | tail -40
+	fi
+done
+
+# Fuzz targets: random bytes into every decoder, in parallel, from the seed
+# corpus under tests/fuzz/corpus/NAME/ (crashes fixed stay there).
+note "fuzz targets (${FUZZ_SECONDS}s each)"
+fuzzdir=$(mktemp -d /tmp/store-fuzz.XXXXXX)
+pids=()
+names=()
+for f in "$BUILD"/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	name=$(basename "$f")
+	mkdir -p "$fuzzdir/$name"
+	corpus=()
+	[ -d "tests/fuzz/corpus/$name" ] && corpus=("tests/fuzz/corpus/$name")
+	( cd "$fuzzdir/$name" && ASAN_OPTIONS=detect_leaks=1 \
+		"$f" -max_total_time="$FUZZ_SECONDS" -max_len=65536 \
+		-rss_limit_mb=2048 -print_final_stats=1 "$fuzzdir/$name" \
+		"${corpus[@]}" >"$fuzzdir/$name.log" 2>&1 ) &
+	pids+=($!)
+	names+=("$name")
+done
+for i in "${!pids[@]}"; do
+	name=${names[$i]}
+	if wait "${pids[$i]}"; then
+		record fuzz "$name" 0
+		printf '   ok   %s (%s runs)\n' "$name" \
+			"$(sed -n 's/^stat::number_of_executed_units: *//p' "$fuzzdir/$name.log")"
+	else
+		record fuzz "$name" 1
+		printf '   FAIL %s\n' "$name"
+		grep -E 'ERROR|SUMMARY|crash-|==[0-9]+==' "$fuzzdir/$name.log" | head -20 | sed 's/^/        /'
+		cp "$fuzzdir/$name"/../crash-* "$ROOT/" 2>/dev/null
+		find "$fuzzdir" -maxdepth 2 -name 'crash-*' -exec cp {} "$ROOT/" \;
+	fi
+done
+rm -rf "$fuzzdir"
+
+# Cluster tests: bats files under tests/cluster/ (and tests/cluster/long/
+# with --long).  Each test case counts.
+bats_files=(tests/cluster/*.bats)
+[ $LONG = 1 ] && bats_files+=(tests/cluster/long/*.bats)
+for b in "${bats_files[@]}"; do
+	[ -f "$b" ] || continue
+	note "cluster: $b"
+	out=$(bats --tap "$b" 2>&1)
+	printf '%s\n' "$out" | sed 's/^/   /'
+	while read -r line; do
+		case "$line" in
+		"ok "*) record cluster "$b" 0 ;;
+		"not ok "*) record cluster "$b: ${line#not ok }" 1 ;;
+		esac
+	done <<<"$out"
+done
+
+total_fail=0
+summary="SUMMARY:"
+for s in unit fuzz cluster; do
+	p=${pass[$s]:-0}
+	f=${fail[$s]:-0}
+	total_fail=$((total_fail + f))
+	summary+=" $s $p/$((p + f)) passed;"
+done
+if [ $total_fail = 0 ]; then
+	echo "$summary ALL PASSED"
+	exit 0
+fi
+echo "failed:"
+printf '  %s\n' "${failed_names[@]}"
+echo "$summary $total_fail FAILED"
+exit 1
