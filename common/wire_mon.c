@@ -1,0 +1,308 @@
+/*
+ * wire_mon.c -- cluster payloads: see wire_mon.h.
+ */
+#include "wire_mon.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+/* Smallest encodings of one OSD and one pool in a map, used to check a
+ * count against the bytes present before allocating for it. */
+#define MAP_OSD_MIN_LEN (4 + 1 + 16 + 8 + 8 + 8 + 2 + 2)
+#define MAP_POOL_MIN_LEN (4 + 4 + 4 + 4 + 4 + 2)
+/* Flags of an OSD in an encoded map. */
+#define MAP_OSD_UP 1
+#define MAP_OSD_IN 2
+
+void wire_enc_weight(struct wbuf *w, double v)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	wbuf_u64(w, bits);
+}
+
+double wire_dec_weight(struct rbuf *r)
+{
+	uint64_t bits = rbuf_u64(r);
+	double v;
+
+	memcpy(&v, &bits, sizeof(v));
+	if (!isfinite(v) || v < 0 || v > 1e12) {
+		if (!r->err)
+			r->err = -EBADMSG;
+		return 0;
+	}
+	return v;
+}
+
+void wire_enc_osd_boot(struct wbuf *w, const struct wire_osd_boot *m)
+{
+	wbuf_raw(w, m->cluster_id, 16);
+	wbuf_raw(w, m->uuid, 16);
+	wbuf_u32(w, m->osd_id);
+	wire_enc_weight(w, m->weight);
+	wbuf_u64(w, m->capacity);
+	wbuf_u64(w, m->used);
+	wbuf_str(w, m->host, STORE_HOST_MAX);
+	wbuf_str(w, m->addr, STORE_ADDR_MAX);
+}
+
+int wire_dec_osd_boot(const uint8_t *p, size_t len, struct wire_osd_boot *m)
+{
+	struct rbuf r;
+
+	rbuf_init(&r, p, len);
+	rbuf_raw(&r, m->cluster_id, 16);
+	rbuf_raw(&r, m->uuid, 16);
+	m->osd_id = rbuf_u32(&r);
+	m->weight = wire_dec_weight(&r);
+	m->capacity = rbuf_u64(&r);
+	m->used = rbuf_u64(&r);
+	rbuf_str(&r, m->host, sizeof(m->host), STORE_HOST_MAX);
+	rbuf_str(&r, m->addr, sizeof(m->addr), STORE_ADDR_MAX);
+	if (!r.err && m->osd_id != WIRE_OSD_NEW && m->osd_id >= STORE_MAX_OSDS)
+		return -EBADMSG;
+	return rbuf_done(&r);
+}
+
+void wire_enc_osd_boot_reply(struct wbuf *w,
+			     const struct wire_osd_boot_reply *m)
+{
+	wbuf_u32(w, m->osd_id);
+	wbuf_raw(w, m->cluster_id, 16);
+}
+
+int wire_dec_osd_boot_reply(const uint8_t *p, size_t len,
+			    struct wire_osd_boot_reply *m)
+{
+	struct rbuf r;
+
+	rbuf_init(&r, p, len);
+	m->osd_id = rbuf_u32(&r);
+	rbuf_raw(&r, m->cluster_id, 16);
+	if (!r.err && m->osd_id >= STORE_MAX_OSDS)
+		return -EBADMSG;
+	return rbuf_done(&r);
+}
+
+void wire_enc_heartbeat(struct wbuf *w, const struct wire_heartbeat *m)
+{
+	wbuf_u32(w, m->osd_id);
+	wbuf_u64(w, m->capacity);
+	wbuf_u64(w, m->used);
+	wbuf_u64(w, m->shards);
+	wbuf_u64(w, m->recovery_bytes);
+	wbuf_u64(w, m->recovery_queued);
+}
+
+int wire_dec_heartbeat(const uint8_t *p, size_t len, struct wire_heartbeat *m)
+{
+	struct rbuf r;
+
+	rbuf_init(&r, p, len);
+	m->osd_id = rbuf_u32(&r);
+	m->capacity = rbuf_u64(&r);
+	m->used = rbuf_u64(&r);
+	m->shards = rbuf_u64(&r);
+	m->recovery_bytes = rbuf_u64(&r);
+	m->recovery_queued = rbuf_u64(&r);
+	if (!r.err && m->osd_id >= STORE_MAX_OSDS)
+		return -EBADMSG;
+	return rbuf_done(&r);
+}
+
+void wire_enc_map_get(struct wbuf *w, const struct wire_map_get *m)
+{
+	wbuf_u64(w, m->have_epoch);
+}
+
+int wire_dec_map_get(const uint8_t *p, size_t len, struct wire_map_get *m)
+{
+	struct rbuf r;
+
+	rbuf_init(&r, p, len);
+	m->have_epoch = rbuf_u64(&r);
+	return rbuf_done(&r);
+}
+
+void wire_enc_map(struct wbuf *w, const struct store_map *m)
+{
+	uint32_t n = map_count_osds(m, -1, -1);
+
+	wbuf_u64(w, m->epoch);
+	wbuf_raw(w, m->cluster_id, 16);
+	wbuf_u32(w, n);
+	for (uint32_t i = 0; i < m->n_osds; i++) {
+		const struct map_osd *o = &m->osds[i];
+
+		if (!o->exists)
+			continue;
+		wbuf_u32(w, o->id);
+		wbuf_u8(w, (o->up ? MAP_OSD_UP : 0) | (o->in ? MAP_OSD_IN : 0));
+		wbuf_raw(w, o->uuid, 16);
+		wire_enc_weight(w, o->weight);
+		wbuf_u64(w, o->capacity);
+		wbuf_u64(w, o->used);
+		wbuf_str(w, o->host, STORE_HOST_MAX);
+		wbuf_str(w, o->addr, STORE_ADDR_MAX);
+	}
+	wbuf_u32(w, m->n_pools);
+	for (uint32_t i = 0; i < m->n_pools; i++) {
+		const struct map_pool *p = &m->pools[i];
+
+		wbuf_u32(w, p->id);
+		wbuf_u8(w, p->k);
+		wbuf_u8(w, p->m);
+		wbuf_u8(w, p->min_size);
+		wbuf_u8(w, p->domain);
+		wbuf_u32(w, p->pg_num);
+		wbuf_u32(w, p->object_size);
+		wbuf_str(w, p->name, STORE_POOL_NAME_MAX);
+	}
+}
+
+int wire_dec_map(const uint8_t *p, size_t len, struct store_map *out)
+{
+	struct store_map m;
+	struct rbuf r;
+	uint32_t n;
+	int rc = -EBADMSG;
+
+	map_init(&m);
+	rbuf_init(&r, p, len);
+	m.epoch = rbuf_u64(&r);
+	rbuf_raw(&r, m.cluster_id, 16);
+	n = rbuf_u32(&r);
+	if (r.err || n > STORE_MAX_OSDS ||
+	    rbuf_left(&r) < (size_t)n * MAP_OSD_MIN_LEN)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		struct map_osd tmp, *o;
+		uint8_t flags;
+
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.id = rbuf_u32(&r);
+		flags = rbuf_u8(&r);
+		rbuf_raw(&r, tmp.uuid, 16);
+		tmp.weight = wire_dec_weight(&r);
+		tmp.capacity = rbuf_u64(&r);
+		tmp.used = rbuf_u64(&r);
+		rbuf_str(&r, tmp.host, sizeof(tmp.host), STORE_HOST_MAX);
+		rbuf_str(&r, tmp.addr, sizeof(tmp.addr), STORE_ADDR_MAX);
+		if (r.err || (flags & ~(MAP_OSD_UP | MAP_OSD_IN)))
+			goto out;
+		/* Ids must ascend: bounds the array by what was sent. */
+		if (i > 0 && tmp.id <= m.osds[m.n_osds - 1].id)
+			goto out;
+		o = map_add_osd(&m, tmp.id);
+		if (!o) {
+			rc = errno == ENOMEM ? -ENOMEM : -EBADMSG;
+			goto out;
+		}
+		tmp.exists = 1;
+		tmp.up = !!(flags & MAP_OSD_UP);
+		tmp.in = !!(flags & MAP_OSD_IN);
+		*o = tmp;
+	}
+	n = rbuf_u32(&r);
+	if (r.err || n > STORE_MAX_POOLS ||
+	    rbuf_left(&r) < (size_t)n * MAP_POOL_MIN_LEN)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		struct map_pool pool;
+
+		memset(&pool, 0, sizeof(pool));
+		pool.id = rbuf_u32(&r);
+		pool.k = rbuf_u8(&r);
+		pool.m = rbuf_u8(&r);
+		pool.min_size = rbuf_u8(&r);
+		pool.domain = rbuf_u8(&r);
+		pool.pg_num = rbuf_u32(&r);
+		pool.object_size = rbuf_u32(&r);
+		rbuf_str(&r, pool.name, sizeof(pool.name), STORE_POOL_NAME_MAX);
+		if (r.err)
+			goto out;
+		if (!map_add_pool(&m, &pool)) {
+			rc = errno == ENOMEM ? -ENOMEM : -EBADMSG;
+			goto out;
+		}
+	}
+	rc = rbuf_done(&r);
+	if (rc == 0 && map_check(&m) != 0)
+		rc = -EBADMSG;
+	if (rc == 0) {
+		map_free(out);
+		*out = m;
+		return 0;
+	}
+out:
+	map_free(&m);
+	return rc;
+}
+
+void wire_enc_osd_cmd(struct wbuf *w, const struct wire_osd_cmd *m)
+{
+	wbuf_u32(w, m->op);
+	wbuf_u32(w, m->osd_id);
+	wire_enc_weight(w, m->weight);
+}
+
+int wire_dec_osd_cmd(const uint8_t *p, size_t len, struct wire_osd_cmd *m)
+{
+	struct rbuf r;
+
+	rbuf_init(&r, p, len);
+	m->op = rbuf_u32(&r);
+	m->osd_id = rbuf_u32(&r);
+	m->weight = wire_dec_weight(&r);
+	if (!r.err && (m->op < WIRE_OSD_OUT || m->op > WIRE_OSD_REWEIGHT ||
+		       m->osd_id >= STORE_MAX_OSDS))
+		return -EBADMSG;
+	return rbuf_done(&r);
+}
+
+void wire_enc_status(struct wbuf *w, const struct wire_status *m)
+{
+	wbuf_u8(w, m->health);
+	wbuf_u64(w, m->epoch);
+	wbuf_u32(w, m->osds_total);
+	wbuf_u32(w, m->osds_up);
+	wbuf_u32(w, m->osds_in);
+	wbuf_u64(w, m->objects_total);
+	wbuf_u64(w, m->objects_degraded);
+	wbuf_u64(w, m->objects_misplaced);
+	wbuf_u64(w, m->objects_unfound);
+	wbuf_u64(w, m->bytes_total);
+	wbuf_u64(w, m->bytes_used);
+	wbuf_u64(w, m->files);
+	wbuf_u64(w, m->recovery_bps);
+	wbuf_u64(w, m->recovery_left);
+	wbuf_str(w, m->summary, STORE_ERRMSG_MAX);
+}
+
+int wire_dec_status(const uint8_t *p, size_t len, struct wire_status *m)
+{
+	struct rbuf r;
+
+	rbuf_init(&r, p, len);
+	m->health = rbuf_u8(&r);
+	m->epoch = rbuf_u64(&r);
+	m->osds_total = rbuf_u32(&r);
+	m->osds_up = rbuf_u32(&r);
+	m->osds_in = rbuf_u32(&r);
+	m->objects_total = rbuf_u64(&r);
+	m->objects_degraded = rbuf_u64(&r);
+	m->objects_misplaced = rbuf_u64(&r);
+	m->objects_unfound = rbuf_u64(&r);
+	m->bytes_total = rbuf_u64(&r);
+	m->bytes_used = rbuf_u64(&r);
+	m->files = rbuf_u64(&r);
+	m->recovery_bps = rbuf_u64(&r);
+	m->recovery_left = rbuf_u64(&r);
+	rbuf_str(&r, m->summary, sizeof(m->summary), STORE_ERRMSG_MAX);
+	if (!r.err && m->health > WIRE_HEALTH_ERR)
+		return -EBADMSG;
+	return rbuf_done(&r);
+}

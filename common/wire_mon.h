@@ -1,0 +1,120 @@
+/*
+ * wire_mon.h -- payloads of the cluster messages: an OSD's boot and
+ * heartbeats, the cluster map (fetched and pushed), cluster status and
+ * operator commands on OSDs.
+ */
+#ifndef STORE_WIRE_MON_H
+#define STORE_WIRE_MON_H
+
+#include "buf.h"
+#include "map.h"
+#include "store_limits.h"
+
+#include <stdint.h>
+
+/* OSD id of an OSD that has none yet (first boot of a new folder). */
+#define WIRE_OSD_NEW 0xffffffffu
+
+/* OSD_BOOT request: an OSD announces itself (on every start). */
+struct wire_osd_boot {
+	uint8_t cluster_id[16]; /* from the folder's superblock; zero if new */
+	uint8_t uuid[16];       /* the folder's OSD uuid */
+	uint32_t osd_id;        /* from the superblock, or WIRE_OSD_NEW */
+	double weight;          /* relative capacity, >= 0 */
+	uint64_t capacity;      /* bytes */
+	uint64_t used;          /* bytes */
+	char host[STORE_HOST_MAX + 1];
+	char addr[STORE_ADDR_MAX + 1]; /* where it serves shards */
+};
+
+/* OSD_BOOT reply: the id to keep (in the superblock) and the cluster id. */
+struct wire_osd_boot_reply {
+	uint32_t osd_id;
+	uint8_t cluster_id[16];
+};
+
+/* HEARTBEAT request (OSD -> MDS); the reply has no payload (its header
+ * carries the MDS's epoch). */
+struct wire_heartbeat {
+	uint32_t osd_id;
+	uint64_t capacity;
+	uint64_t used;
+	uint64_t shards;
+	uint64_t recovery_bytes;  /* recovered since boot */
+	uint64_t recovery_queued; /* objects waiting for recovery here */
+};
+
+/* MAP_GET request: send the map if newer than have_epoch; the reply (and a
+ * MAP_PUSH) carries an encoded map, or nothing if have_epoch is current. */
+struct wire_map_get {
+	uint64_t have_epoch;
+};
+
+/* OSD_CMD request: an operator's command on one OSD. */
+enum wire_osd_op {
+	WIRE_OSD_OUT = 1,
+	WIRE_OSD_IN = 2,
+	WIRE_OSD_DOWN = 3,
+	WIRE_OSD_RM = 4,
+	WIRE_OSD_REWEIGHT = 5,
+};
+struct wire_osd_cmd {
+	uint32_t op;
+	uint32_t osd_id;
+	double weight; /* REWEIGHT */
+};
+
+/* STATUS reply (the request has no payload). */
+enum wire_health { WIRE_HEALTH_OK = 0, WIRE_HEALTH_WARN = 1,
+		   WIRE_HEALTH_ERR = 2 };
+struct wire_status {
+	uint8_t health;
+	uint64_t epoch;
+	uint32_t osds_total, osds_up, osds_in;
+	uint64_t objects_total;
+	uint64_t objects_degraded;
+	uint64_t objects_misplaced;
+	uint64_t objects_unfound;
+	uint64_t bytes_total; /* capacity of in OSDs */
+	uint64_t bytes_used;
+	uint64_t files;
+	uint64_t recovery_bps;    /* bytes/s recovered, recent average */
+	uint64_t recovery_left;   /* bytes still to recover */
+	char summary[STORE_ERRMSG_MAX + 1]; /* why not HEALTH_OK, or "" */
+};
+
+void wire_enc_osd_boot(struct wbuf *w, const struct wire_osd_boot *m);
+int wire_dec_osd_boot(const uint8_t *p, size_t len, struct wire_osd_boot *m);
+void wire_enc_osd_boot_reply(struct wbuf *w,
+			     const struct wire_osd_boot_reply *m);
+int wire_dec_osd_boot_reply(const uint8_t *p, size_t len,
+			    struct wire_osd_boot_reply *m);
+
+void wire_enc_heartbeat(struct wbuf *w, const struct wire_heartbeat *m);
+int wire_dec_heartbeat(const uint8_t *p, size_t len, struct wire_heartbeat *m);
+
+void wire_enc_map_get(struct wbuf *w, const struct wire_map_get *m);
+int wire_dec_map_get(const uint8_t *p, size_t len, struct wire_map_get *m);
+
+/* Encode a whole cluster map (MAP_GET reply, MAP_PUSH, and the MDS's copy
+ * on disk). */
+void wire_enc_map(struct wbuf *w, const struct store_map *m);
+/* Decode a map into *m (which must be initialised; its old contents are
+ * freed on success).  Counts are bounded and checked against the bytes
+ * present before anything is allocated.  Returns 0, -EBADMSG (map left
+ * unchanged) or -ENOMEM. */
+int wire_dec_map(const uint8_t *p, size_t len, struct store_map *m);
+
+void wire_enc_osd_cmd(struct wbuf *w, const struct wire_osd_cmd *m);
+int wire_dec_osd_cmd(const uint8_t *p, size_t len, struct wire_osd_cmd *m);
+
+void wire_enc_status(struct wbuf *w, const struct wire_status *m);
+int wire_dec_status(const uint8_t *p, size_t len, struct wire_status *m);
+
+/* A weight on the wire: the IEEE-754 bits of the double, so that every
+ * party holds the exact same value.  Decoding rejects NaN, infinities and
+ * negative numbers. */
+void wire_enc_weight(struct wbuf *w, double v);
+double wire_dec_weight(struct rbuf *r);
+
+#endif
