@@ -47,13 +47,23 @@ COMMON_SRC := $(sort $(wildcard common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 LIB        := $(B)/lib/libstore.a
 
-# One program per daemon directory, built from all of its .c files.
+# One program per daemon directory: DIR/main.c holds main(), every other
+# DIR/*.c goes into build/lib/libNAME.a, which unit tests link too.
 DAEMON_DIRS := mds:store-mds osd:store-osd fuse:storefs tools/storectl:storectl
+DAEMON_LIBS :=
 define daemon_rule
 $(1)_SRC := $$(sort $$(wildcard $(1)/*.c))
-ifneq ($$($(1)_SRC),)
+$(1)_LIBSRC := $$(filter-out $(1)/main.c,$$($(1)_SRC))
+ifneq ($$($(1)_LIBSRC),)
+DAEMON_LIBS += $(B)/lib/lib$(2).a
+$(B)/lib/lib$(2).a: $$($(1)_LIBSRC:%.c=$(B)/obj/%.o)
+	@mkdir -p $$(@D)
+	@rm -f $$@
+	ar rcs $$@ $$^
+endif
+ifneq ($$(wildcard $(1)/main.c),)
 PROGS += $(B)/bin/$(2)
-$(B)/bin/$(2): $$($(1)_SRC:%.c=$(B)/obj/%.o) $(LIB)
+$(B)/bin/$(2): $(B)/obj/$(1)/main.o $$(if $$($(1)_LIBSRC),$(B)/lib/lib$(2).a) $(LIB)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endif
@@ -104,7 +114,7 @@ deps:
 	  { echo "deps: apt-get install failed for:$$missing" >&2; exit 1; }; \
 	fi
 
-build: $(LIB) $(PROGS)
+build: $(LIB) $(DAEMON_LIBS) $(PROGS)
 
 $(LIB): $(COMMON_OBJ)
 	@mkdir -p $(@D)
@@ -119,9 +129,9 @@ $(B)/bin/%: tools/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(B)/tests/%: tests/unit/%.c $(LIB)
+$(B)/tests/%: tests/unit/%.c $(DAEMON_LIBS) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(DAEMON_LIBS) $(LIB) $(LDLIBS) -lcmocka
 
 units: $(UNITS)
 

@@ -23,12 +23,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Where a growable wbuf gets its memory: libc by default, or another
+ * allocator (nanomsg's, so that a message is sent without a copy). */
+struct wbuf_alloc {
+	void *(*realloc)(void *p, size_t n); /* p may be NULL */
+	void (*free)(void *p);
+};
+
 struct wbuf {
 	uint8_t *p;
 	size_t len;   /* bytes written so far */
 	size_t cap;   /* bytes available at p */
 	int err;      /* first error, or 0 */
-	int growable; /* p is ours, from malloc, and may be realloc'd */
+	int growable; /* p is ours, and may be reallocated */
+	const struct wbuf_alloc *alloc; /* NULL: malloc/realloc/free */
 };
 
 struct rbuf {
@@ -46,6 +54,7 @@ static inline void wbuf_init_fixed(struct wbuf *w, void *p, size_t cap)
 	w->cap = cap;
 	w->err = 0;
 	w->growable = 0;
+	w->alloc = NULL;
 }
 
 /* Start writing into a heap buffer that grows as needed; free with
@@ -57,12 +66,24 @@ static inline void wbuf_init(struct wbuf *w)
 	w->cap = 0;
 	w->err = 0;
 	w->growable = 1;
+	w->alloc = NULL;
+}
+
+/* Like wbuf_init(), with memory from another allocator. */
+static inline void wbuf_init_alloc(struct wbuf *w, const struct wbuf_alloc *a)
+{
+	wbuf_init(w);
+	w->alloc = a;
 }
 
 static inline void wbuf_free(struct wbuf *w)
 {
-	if (w->growable)
-		free(w->p);
+	if (w->growable && w->p) {
+		if (w->alloc)
+			w->alloc->free(w->p);
+		else
+			free(w->p);
+	}
 	w->p = NULL;
 	w->len = w->cap = 0;
 }
@@ -84,7 +105,8 @@ static inline uint8_t *wbuf_reserve(struct wbuf *w, size_t n)
 		ncap = w->cap ? w->cap : 256;
 		while (ncap - w->len < n)
 			ncap *= 2;
-		np = realloc(w->p, ncap);
+		np = w->alloc ? w->alloc->realloc(w->p, ncap)
+			      : realloc(w->p, ncap);
 		if (!np) {
 			w->err = -ENOMEM;
 			return NULL;
