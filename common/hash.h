@@ -24,6 +24,12 @@ uint64_t hash_object(uint64_t ino, uint64_t objno);
 uint32_t hash32_2(uint32_t a, uint32_t b);
 uint32_t hash32_3(uint32_t a, uint32_t b, uint32_t c);
 
+/* out[i] = hash32_3(a, b[i], c) for i < n: the same values, computed
+ * several lanes at a time (straw2 draws one hash per bucket item, and this
+ * mix is a long serial chain that a single call cannot overlap). */
+void hash32_3_many(uint32_t a, const uint32_t *b, uint32_t c, uint32_t *out,
+		   size_t n);
+
 /* Jenkins mix over a string (for host names -> stable bucket ids). */
 uint32_t hash32_str(const char *s);
 
