@@ -126,12 +126,12 @@ $(B)/obj/%.o: %.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/bin/%: tools/%.c $(LIB)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	@mkdir -p $(@D) $(B)/obj/tools
+	$(CC) $(CFLAGS) -MF $(B)/obj/tools/$*.d -MT $@ $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 $(B)/tests/%: tests/unit/%.c $(DAEMON_LIBS) $(LIB)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(DAEMON_LIBS) $(LIB) $(LDLIBS) -lcmocka
+	@mkdir -p $(@D) $(B)/obj/tests
+	$(CC) $(CFLAGS) -MF $(B)/obj/tests/$*.d -MT $@ $(LDFLAGS) -o $@ $< $(DAEMON_LIBS) $(LIB) $(LDLIBS) -lcmocka
 
 units: $(UNITS)
 
@@ -141,7 +141,7 @@ $(B)/fuzzobj/%.o: %.c
 
 $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -MF $(B)/fuzzobj/$*.d -MT $@ -o $@ $^ $(LDLIBS)
 
 fuzz-build: $(FUZZERS)
 

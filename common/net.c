@@ -520,9 +520,17 @@ static void engine_take_submits(struct rpc_engine *e, int *stop)
 
 		list = c->next;
 		c->next = NULL;
-		c->req_id = ++e->next_req_id;
+		/* A caller may pin the id (the same logical request retried
+		 * on a new connection keeps its id, so that a server can
+		 * recognise it); otherwise the engine numbers calls. */
+		if (!c->req_id)
+			c->req_id = ++e->next_req_id;
 		frame_set_req_id(c->req, c->req_id);
 		c->deadline_ns = now_ns() + (uint64_t)c->timeout_ms * 1000000ull;
+		c->send_deadline_ns =
+			c->send_timeout_ms && c->send_timeout_ms < c->timeout_ms ?
+				now_ns() + (uint64_t)c->send_timeout_ms * 1000000ull :
+				c->deadline_ns;
 		c->state = CALL_QUEUED;
 		if (p->wait_tail)
 			p->wait_tail->next = c;
@@ -548,7 +556,8 @@ static int engine_expire(struct rpc_engine *e, int cancel_all)
 
 			if (!call)
 				continue;
-			if (cancel_all || call->deadline_ns <= now) {
+			if (cancel_all || call->deadline_ns <= now ||
+			    (!c->sent && call->send_deadline_ns <= now)) {
 				int sent = c->sent;
 
 				c->call = NULL;
@@ -558,8 +567,12 @@ static int engine_expire(struct rpc_engine *e, int cancel_all)
 				conn_close(c);
 				call_complete(call, cancel_all ? -ECANCELED :
 						    sent ? -ETIMEDOUT : -ENOTCONN);
-			} else if (call->deadline_ns < next) {
-				next = call->deadline_ns;
+			} else {
+				uint64_t d = c->sent ? call->deadline_ns :
+					     call->send_deadline_ns;
+
+				if (d < next)
+					next = d;
 			}
 		}
 		while (*pp) {

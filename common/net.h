@@ -115,6 +115,9 @@ struct rpc_call {
 	uint32_t timeout_ms;
 	rpc_done_fn done; /* on the I/O thread; may be NULL with rpc_wait */
 	void *arg;
+	uint64_t req_id;  /* 0: the engine assigns one; else kept (retries) */
+	uint32_t send_timeout_ms; /* fail with -ENOTCONN if not on the wire
+				   * by then (0: timeout_ms) */
 
 	/* Results, valid once done.  status is 0 when a reply arrived (its
 	 * own status is in rhdr.status), else -ETIMEDOUT, -ENOTCONN,
@@ -125,8 +128,8 @@ struct rpc_call {
 	struct wire_hdr rhdr;
 
 	/* Private to the engine. */
-	uint64_t req_id;
 	uint64_t deadline_ns;
+	uint64_t send_deadline_ns;
 	struct rpc_conn *conn;
 	struct rpc_call *next;
 	int state;

@@ -1,0 +1,1159 @@
+/*
+ * client_io.c -- libstore's data path: writing objects as k + m shards to
+ * their OSDs, reading them back (decoding from parity when shards are
+ * missing or bad), and the sequential writer and reader built on them.
+ *
+ * Every in-flight object is a small state machine driven by the thread
+ * that owns it: it builds the shard messages, submits them to the RPC
+ * engine as one group, and later waits for the group.  The engine's
+ * callbacks only count completions; checksums, decoding and copies happen
+ * on the owning thread, so the I/O thread never stalls.
+ */
+#include "client_priv.h"
+#include "crc.h"
+#include "layout.h"
+#include "log.h"
+#include "util.h"
+#include "wire_osd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* A shard read that has not been answered after this is given up for
+ * parity: an OSD that died with our request in hand is noticed quickly. */
+#define GET_FIRST_TIMEOUT_MS 3000
+/* Fail a request that cannot even be put on a connection this fast: the
+ * OSD is not running. */
+#define SEND_TIMEOUT_MS 1000
+
+static void fmt_osd(char *buf, size_t cap, uint32_t osd)
+{
+	if (osd == CRUSH_NONE)
+		snprintf(buf, cap, "(no OSD)");
+	else
+		snprintf(buf, cap, "osd.%u", osd);
+}
+
+/* Block crcs of data (the last block may be short). */
+static void compute_csums(const uint8_t *data, uint32_t len, uint8_t *csums)
+{
+	for (uint32_t off = 0, i = 0; off < len; off += WIRE_CSUM_BLOCK, i++)
+		put_le32(csums + 4 * i,
+			 store_crc32c(0, data + off,
+				      MIN(WIRE_CSUM_BLOCK, len - off)));
+}
+
+static int verify_csums(const uint8_t *data, uint32_t len,
+			const uint8_t *csums)
+{
+	for (uint32_t off = 0, i = 0; off < len; off += WIRE_CSUM_BLOCK, i++)
+		if (get_le32(csums + 4 * i) !=
+		    store_crc32c(0, data + off, MIN(WIRE_CSUM_BLOCK, len - off)))
+			return -EIO;
+	return 0;
+}
+
+/* ---- writing one object -----------------------------------------------*/
+
+struct obj_put {
+	struct store_client *c;
+	uint64_t ino, objno, version;
+	uint32_t obj_len;
+	struct placement pl;
+	struct rpc_group g;
+	struct rpc_call calls[STORE_EC_MAX_SHARDS];
+	uint8_t sent[STORE_EC_MAX_SHARDS];
+	int started;
+};
+
+/* Build the k + m shard messages of an object and send those whose OSD is
+ * up.  Returns 0, or -errno with a sentence (then nothing was sent). */
+static int obj_put_start(struct store_client *c, const struct wire_attr *file,
+			 uint64_t objno, const void *data, uint32_t len,
+			 uint64_t version, struct obj_put *op)
+{
+	uint8_t *dptr[STORE_EC_MAX_SHARDS], *cptr[STORE_EC_MAX_SHARDS];
+	struct ec_codec *ec;
+	unsigned k, m, n_up = 0;
+	uint32_t slen;
+	int rc;
+
+	memset(op, 0, sizeof(*op));
+	op->c = c;
+	op->ino = file->ino;
+	op->objno = objno;
+	op->version = version;
+	op->obj_len = len;
+	rc = client_place(c, file->pool, file->ino, objno, &op->pl);
+	if (rc)
+		return rc;
+	k = op->pl.pool.k;
+	m = op->pl.pool.m;
+	for (unsigned i = 0; i < k + m; i++)
+		if (op->pl.osd[i] != CRUSH_NONE && op->pl.up[i])
+			n_up++;
+	if (n_up < op->pl.pool.min_size)
+		return store_fail(-EIO, "cannot write object %llu of inode "
+				  "%llu: only %u of the %u OSDs of its "
+				  "placement group are up, and a write needs "
+				  "%u (min_size); wait for the OSDs to come "
+				  "back or be replaced",
+				  (unsigned long long)objno,
+				  (unsigned long long)file->ino, n_up, k + m,
+				  op->pl.pool.min_size);
+	ec = client_codec(c, k, m);
+	if (!ec)
+		return store_fail(-ENOMEM, "cannot set up erasure code %u+%u",
+				  k, m);
+	slen = layout_shard_len(k, len);
+	/* Every shard's message is built, even for a down OSD: parity needs
+	 * all data shards.  Messages for down OSDs are dropped unsent. */
+	for (unsigned i = 0; i < k + m; i++) {
+		struct wire_shard_put put = {
+			.id = { file->pool, file->ino, objno, version,
+				(uint8_t)i },
+			.k = (uint8_t)k, .m = (uint8_t)m, .obj_len = len,
+			.data_len = slen,
+		};
+		struct wbuf w;
+
+		wbuf_init_alloc(&w, &net_wbuf_alloc);
+		/* Exact size up front: one allocation, no growth. */
+		if (!wbuf_reserve(&w, WIRE_HDR_LEN + 64 +
+					      wire_csum_count(slen) * 4 + slen)) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		w.len = 0;
+		wire_msg_begin(&w, WIRE_SHARD_PUT, 0, 0, op->pl.epoch, 0);
+		dptr[i] = wire_enc_shard_put_inplace(&w, &put, &cptr[i]);
+		if (!dptr[i] || wire_msg_finish(&w, 0)) {
+			wbuf_free(&w);
+			rc = -ENOMEM;
+			goto fail;
+		}
+		op->calls[i].req = w.p;
+		op->calls[i].req_len = w.len;
+		op->calls[i].req_nn = 1;
+	}
+	layout_scatter(k, data, len, dptr, slen);
+	ec_encode(ec, slen, dptr, dptr + k);
+	for (unsigned i = 0; i < k + m; i++)
+		compute_csums(dptr[i], slen, cptr[i]);
+	rpc_group_init(&op->g);
+	op->started = 1;
+	for (unsigned i = 0; i < k + m; i++) {
+		struct rpc_call *call = &op->calls[i];
+
+		if (op->pl.osd[i] == CRUSH_NONE || !op->pl.up[i]) {
+			net_free(call->req);
+			call->req = NULL;
+			continue;
+		}
+		call->peer = op->pl.peer[i];
+		call->timeout_ms = c->osd_timeout_ms;
+		call->send_timeout_ms = SEND_TIMEOUT_MS;
+		op->sent[i] = 1;
+		rpc_group_submit(c->eng, &op->g, call);
+	}
+	return 0;
+fail:
+	for (unsigned i = 0; i < k + m; i++)
+		net_free(op->calls[i].req);
+	return store_fail(rc, "out of memory building object %llu",
+			  (unsigned long long)objno);
+}
+
+/* Wait for an object's shards.  Returns 0 if at least min_size were
+ * stored, else -EIO with a sentence naming the OSDs that failed. */
+static int obj_put_finish(struct obj_put *op)
+{
+	unsigned k = op->pl.pool.k, m = op->pl.pool.m, ok = 0;
+	char why[512] = "";
+	size_t wl = 0;
+	uint64_t max_epoch = 0;
+
+	if (!op->started)
+		return 0;
+	rpc_group_wait(&op->g);
+	rpc_group_destroy(&op->g);
+	op->started = 0;
+	for (unsigned i = 0; i < k + m; i++) {
+		struct rpc_call *call = &op->calls[i];
+		char osd[32], err[160];
+
+		if (!op->sent[i]) {
+			fmt_osd(osd, sizeof(osd), op->pl.osd[i]);
+			if (wl < sizeof(why))
+				wl += (size_t)snprintf(why + wl, sizeof(why) - wl,
+						       "%s%s down", wl ? "; " : "",
+						       osd);
+			continue;
+		}
+		if (rpc_result(call) == 0) {
+			ok++;
+		} else {
+			fmt_osd(osd, sizeof(osd), op->pl.osd[i]);
+			client_reply_error(call, err, sizeof(err));
+			if (wl < sizeof(why))
+				wl += (size_t)snprintf(why + wl, sizeof(why) - wl,
+						       "%s%s: %s", wl ? "; " : "",
+						       osd, err);
+		}
+		if (call->status == 0 && call->rhdr.epoch > max_epoch)
+			max_epoch = call->rhdr.epoch;
+		rpc_call_release(call);
+	}
+	if (max_epoch)
+		client_saw_epoch(op->c, max_epoch);
+	if (ok >= op->pl.pool.min_size) {
+		if (ok < k + m)
+			log_debug("object %llu of inode %llu written degraded "
+				  "(%u of %u shards): %s",
+				  (unsigned long long)op->objno,
+				  (unsigned long long)op->ino, ok, k + m, why);
+		return 0;
+	}
+	return store_fail(-EIO, "cannot write object %llu of inode %llu: "
+			  "only %u of %u shards were stored, %u needed (%s)",
+			  (unsigned long long)op->objno,
+			  (unsigned long long)op->ino, ok, k + m,
+			  op->pl.pool.min_size, why);
+}
+
+int store_object_write(struct store_client *c, const struct wire_attr *file,
+		       uint64_t objno, const void *data, uint32_t len,
+		       uint64_t *version)
+{
+	struct obj_put *op = malloc(sizeof(*op));
+	int rc;
+
+	if (!op)
+		return store_fail(-ENOMEM, "out of memory");
+	*version = store_new_version(c);
+	rc = obj_put_start(c, file, objno, data, len, *version, op);
+	if (rc == 0)
+		rc = obj_put_finish(op);
+	free(op);
+	return rc;
+}
+
+/* ---- reading one object ----------------------------------------------*/
+
+enum { SH_NONE, SH_ASKED, SH_OK, SH_BAD };
+
+struct obj_get {
+	struct store_client *c;
+	uint64_t ino;
+	struct wire_obj obj;
+	struct placement pl;
+	unsigned k, m;
+	uint64_t off; /* object bytes wanted */
+	uint32_t len;
+	/* The in-shard range fetched from each position. */
+	uint32_t base[STORE_EC_MAX_SHARDS];
+	uint32_t blen[STORE_EC_MAX_SHARDS];
+	uint8_t state[STORE_EC_MAX_SHARDS];
+	char why[STORE_EC_MAX_SHARDS][96];
+	struct rpc_call calls[STORE_EC_MAX_SHARDS];
+	const uint8_t *data[STORE_EC_MAX_SHARDS]; /* fetched or decoded */
+	uint8_t *decoded[STORE_EC_MAX_SHARDS];
+	struct rpc_group g;
+	int pending; /* a group is in flight */
+	int phase;   /* 1: direct, 2: degraded */
+	int error;
+	uint32_t rbase; /* phase 2: the common in-shard range */
+};
+
+static void obj_get_ask(struct obj_get *og, unsigned i, uint32_t base,
+			uint32_t blen, uint32_t timeout_ms)
+{
+	struct wire_shard_get get = {
+		.id = { og->pl.pool.id, og->ino, og->obj.objno, og->obj.version,
+			(uint8_t)i },
+		.offset = base, .len = blen,
+	};
+	struct rpc_call *call = &og->calls[i];
+	struct wbuf w;
+
+	og->base[i] = base;
+	og->blen[i] = blen;
+	if (og->pl.osd[i] == CRUSH_NONE || !og->pl.up[i]) {
+		og->state[i] = SH_BAD;
+		fmt_osd(og->why[i], sizeof(og->why[i]), og->pl.osd[i]);
+		strncat(og->why[i], " is down",
+			sizeof(og->why[i]) - strlen(og->why[i]) - 1);
+		return;
+	}
+	memset(call, 0, sizeof(*call));
+	wbuf_init(&w);
+	wire_enc_shard_get(&w, &get);
+	if (w.err || client_frame(call, WIRE_SHARD_GET, og->pl.epoch, w.p,
+				  w.len)) {
+		wbuf_free(&w);
+		og->state[i] = SH_BAD;
+		snprintf(og->why[i], sizeof(og->why[i]), "out of memory");
+		return;
+	}
+	wbuf_free(&w);
+	call->peer = og->pl.peer[i];
+	call->timeout_ms = timeout_ms;
+	call->send_timeout_ms = SEND_TIMEOUT_MS;
+	og->state[i] = SH_ASKED;
+	if (!og->pending) {
+		rpc_group_init(&og->g);
+		og->pending = 1;
+	}
+	rpc_group_submit(og->c->eng, &og->g, call);
+}
+
+/* Check the answers of the shards asked: SH_OK with data, or SH_BAD with a
+ * reason. */
+static void obj_get_collect(struct obj_get *og)
+{
+	uint64_t max_epoch = 0;
+
+	if (!og->pending)
+		return;
+	rpc_group_wait(&og->g);
+	rpc_group_destroy(&og->g);
+	og->pending = 0;
+	for (unsigned i = 0; i < og->k + og->m; i++) {
+		struct rpc_call *call = &og->calls[i];
+		struct wire_shard_get_reply r;
+		char osd[32], err[48];
+
+		if (og->state[i] != SH_ASKED)
+			continue;
+		fmt_osd(osd, sizeof(osd), og->pl.osd[i]);
+		if (rpc_result(call) != 0) {
+			client_reply_error(call, err, sizeof(err));
+			snprintf(og->why[i], sizeof(og->why[i]), "%s: %s", osd,
+				 call->status == -ETIMEDOUT ? "no answer" :
+				 call->status == -ENOTCONN ? "not reachable" :
+							     err);
+			og->state[i] = SH_BAD;
+			continue;
+		}
+		if (call->rhdr.epoch > max_epoch)
+			max_epoch = call->rhdr.epoch;
+		if (wire_dec_shard_get_reply(rpc_reply_payload(call),
+					     call->rhdr.payload_len, &r) ||
+		    r.version != og->obj.version || r.offset != og->base[i] ||
+		    r.data_len != og->blen[i]) {
+			snprintf(og->why[i], sizeof(og->why[i]),
+				 "%s: unexpected reply", osd);
+			og->state[i] = SH_BAD;
+			continue;
+		}
+		if (verify_csums(r.data, r.data_len, r.csums)) {
+			snprintf(og->why[i], sizeof(og->why[i]),
+				 "%s: checksum mismatch", osd);
+			og->state[i] = SH_BAD;
+			continue;
+		}
+		og->data[i] = r.data; /* inside call->reply, kept */
+		og->state[i] = SH_OK;
+	}
+	if (max_epoch)
+		client_saw_epoch(og->c, max_epoch);
+}
+
+/* Start reading object bytes [off, off + len): ask the data shards that
+ * hold them for just those units. */
+static int obj_get_start(struct store_client *c, const struct wire_attr *file,
+			 const struct wire_obj *obj, uint64_t off, uint32_t len,
+			 struct obj_get *og)
+{
+	uint32_t lo[STORE_EC_MAX_SHARDS], hi[STORE_EC_MAX_SHARDS];
+	uint64_t u0, u1;
+	int rc;
+
+	memset(og, 0, sizeof(*og));
+	og->c = c;
+	og->ino = file->ino;
+	og->obj = *obj;
+	og->off = off;
+	og->len = len;
+	og->phase = 1;
+	rc = client_place(c, file->pool, file->ino, obj->objno, &og->pl);
+	if (rc)
+		return rc;
+	og->k = og->pl.pool.k;
+	og->m = og->pl.pool.m;
+	if (len == 0)
+		return 0;
+	for (unsigned s = 0; s < og->k; s++) {
+		lo[s] = UINT32_MAX;
+		hi[s] = 0;
+	}
+	/* The units touched, per shard: a contiguous in-shard range each. */
+	u0 = off / STORE_STRIPE_UNIT;
+	u1 = (off + len - 1) / STORE_STRIPE_UNIT;
+	for (uint64_t u = u0; u <= u1; u++) {
+		unsigned s = (unsigned)(u % og->k);
+		uint32_t so = (uint32_t)(u / og->k) * STORE_STRIPE_UNIT;
+
+		lo[s] = MIN(lo[s], so);
+		hi[s] = MAX(hi[s], so + STORE_STRIPE_UNIT);
+		if (u - u0 >= og->k && u1 - u >= og->k) {
+			/* Middle rows touch every shard: jump ahead. */
+			u = u1 - og->k;
+		}
+	}
+	for (unsigned s = 0; s < og->k; s++)
+		if (hi[s] > lo[s])
+			obj_get_ask(og, s, lo[s], hi[s] - lo[s],
+				    MIN(GET_FIRST_TIMEOUT_MS,
+					c->osd_timeout_ms));
+	return 0;
+}
+
+/* Finish a read: wait for the shards; if any data shard that is needed
+ * failed, fetch the same rows from the other positions and decode.  On 0,
+ * obj_get_copy() gives the bytes. */
+static int obj_get_finish(struct obj_get *og)
+{
+	unsigned k = og->k, m = og->m, good = 0;
+	uint32_t present = 0, want = 0, r0, r1, rlen;
+	uint8_t *ptrs[STORE_EC_MAX_SHARDS];
+	struct ec_codec *ec;
+	char why[600];
+	size_t wl = 0;
+	int need_decode = 0;
+
+	if (og->error)
+		return og->error;
+	obj_get_collect(og);
+	for (unsigned s = 0; s < k; s++)
+		if (og->state[s] == SH_BAD)
+			need_decode = 1;
+	if (!need_decode || og->len == 0)
+		return 0;
+
+	/* Degraded: the rows covering the range, from any k positions. */
+	og->phase = 2;
+	r0 = (uint32_t)(og->off / ((uint64_t)k * STORE_STRIPE_UNIT));
+	r1 = (uint32_t)((og->off + og->len - 1) /
+			((uint64_t)k * STORE_STRIPE_UNIT)) + 1;
+	og->rbase = r0 * STORE_STRIPE_UNIT;
+	rlen = (r1 - r0) * STORE_STRIPE_UNIT;
+	for (unsigned i = 0; i < k + m; i++) {
+		if (og->state[i] == SH_BAD)
+			continue;
+		if (og->state[i] == SH_OK && og->base[i] == og->rbase &&
+		    og->blen[i] == rlen)
+			continue; /* already holds the rows */
+		if (og->state[i] == SH_OK)
+			rpc_call_release(&og->calls[i]);
+		og->state[i] = SH_NONE;
+		og->data[i] = NULL;
+		obj_get_ask(og, i, og->rbase, rlen, og->c->osd_timeout_ms);
+	}
+	obj_get_collect(og);
+	for (unsigned i = 0; i < k + m; i++) {
+		if (og->state[i] == SH_OK) {
+			if (good < k)
+				present |= 1u << i;
+			good++;
+		} else if (wl < sizeof(why)) {
+			wl += (size_t)snprintf(why + wl, sizeof(why) - wl,
+					       "%s%s", wl ? "; " : "",
+					       og->why[i]);
+		}
+	}
+	if (good < k) {
+		og->error = store_fail(-EIO, "object %llu of inode %llu "
+				       "(version %016llx) cannot be read: only "
+				       "%u of its %u shards are available and "
+				       "%u are needed (%s)",
+				       (unsigned long long)og->obj.objno,
+				       (unsigned long long)og->ino,
+				       (unsigned long long)og->obj.version,
+				       good, k + m, k, why);
+		return og->error;
+	}
+	ec = client_codec(og->c, k, m);
+	if (!ec)
+		return og->error = store_fail(-ENOMEM, "out of memory");
+	for (unsigned i = 0; i < k + m; i++) {
+		ptrs[i] = (uint8_t *)og->data[i];
+		if (present & (1u << i))
+			continue;
+		ptrs[i] = NULL;
+		if (i < k) {
+			og->decoded[i] = malloc(rlen);
+			if (!og->decoded[i])
+				return og->error = store_fail(-ENOMEM,
+							      "out of memory");
+			ptrs[i] = og->decoded[i];
+			want |= 1u << i;
+		}
+	}
+	if (ec_decode(ec, rlen, ptrs, present, want))
+		return og->error = store_fail(-EIO, "object %llu of inode %llu: "
+					      "decoding failed",
+					      (unsigned long long)og->obj.objno,
+					      (unsigned long long)og->ino);
+	for (unsigned s = 0; s < k; s++) {
+		og->data[s] = ptrs[s];
+		og->base[s] = og->rbase;
+	}
+	log_debug("object %llu of inode %llu read degraded: %s",
+		  (unsigned long long)og->obj.objno,
+		  (unsigned long long)og->ino, why);
+	return 0;
+}
+
+/* Copy object bytes [off, off + len) (inside the range read) to dst. */
+static void obj_get_copy(const struct obj_get *og, uint64_t off, uint32_t len,
+			 uint8_t *dst)
+{
+	while (len > 0) {
+		uint32_t in_unit = (uint32_t)(off % STORE_STRIPE_UNIT);
+		uint32_t n = MIN(len, STORE_STRIPE_UNIT - in_unit);
+		unsigned s = layout_shard_of(og->k, off);
+		uint32_t so = layout_shard_off(og->k, off);
+
+		memcpy(dst, og->data[s] + (so - og->base[s]), n);
+		dst += n;
+		off += n;
+		len -= n;
+	}
+}
+
+static void obj_get_free(struct obj_get *og)
+{
+	if (og->pending) {
+		rpc_group_wait(&og->g);
+		rpc_group_destroy(&og->g);
+		og->pending = 0;
+	}
+	for (unsigned i = 0; i < STORE_EC_MAX_SHARDS; i++) {
+		if (og->state[i] == SH_OK || og->state[i] == SH_BAD ||
+		    og->state[i] == SH_ASKED)
+			rpc_call_release(&og->calls[i]);
+		free(og->decoded[i]);
+		og->decoded[i] = NULL;
+		og->state[i] = SH_NONE;
+	}
+}
+
+int store_object_read(struct store_client *c, const struct wire_attr *file,
+		      const struct wire_obj *obj, uint32_t off, uint32_t len,
+		      void *buf)
+{
+	struct obj_get *og = malloc(sizeof(*og));
+	uint32_t have;
+	int rc;
+
+	if (!og)
+		return store_fail(-ENOMEM, "out of memory");
+	/* Bytes past the object's valid length read as zeros. */
+	have = off < obj->length ? MIN(len, obj->length - off) : 0;
+	if (have < len)
+		memset((uint8_t *)buf + have, 0, len - have);
+	rc = obj_get_start(c, file, obj, off, have, og);
+	if (rc == 0)
+		rc = obj_get_finish(og);
+	if (rc == 0 && have)
+		obj_get_copy(og, off, have, buf);
+	obj_get_free(og);
+	free(og);
+	return rc;
+}
+
+/* ---- MDS calls of the data path ---------------------------------------*/
+
+int store_open(struct store_client *c, uint64_t ino, uint32_t flags,
+	       struct wire_attr *attr, void *buf, size_t cap,
+	       uint32_t *data_len)
+{
+	struct wire_ns_req *r = calloc(1, sizeof(*r));
+	struct wire_ns_reply rep;
+	struct rpc_call call;
+	struct wbuf w;
+	int rc;
+
+	if (!r)
+		return store_fail(-ENOMEM, "out of memory");
+	r->ino = ino;
+	r->flags = flags;
+	wbuf_init(&w);
+	wire_enc_ns_req(&w, WIRE_OPEN, r);
+	free(r);
+	rc = client_mds_call(c, WIRE_OPEN, &w, &call, NULL);
+	wbuf_free(&w);
+	if (rc)
+		return rc;
+	rc = wire_dec_ns_reply(WIRE_OPEN, rpc_reply_payload(&call),
+			       call.rhdr.payload_len, &rep);
+	if (rc == 0) {
+		*attr = rep.attr;
+		if (data_len)
+			*data_len = rep.data_len;
+		if (buf && rep.data_len)
+			memcpy(buf, rep.data, MIN(cap, rep.data_len));
+	} else {
+		store_fail(rc, "malformed open reply");
+	}
+	rpc_call_release(&call);
+	return rc;
+}
+
+int store_objmap(struct store_client *c, uint64_t ino, uint64_t first,
+		 uint32_t max, struct wire_obj *objs, uint32_t *n, int *more)
+{
+	struct wire_ns_req *r = calloc(1, sizeof(*r));
+	struct wire_ns_reply rep;
+	struct rpc_call call;
+	struct wbuf w;
+	int rc;
+
+	if (!r)
+		return store_fail(-ENOMEM, "out of memory");
+	r->ino = ino;
+	r->cookie = first;
+	r->max = MIN(max, STORE_LIST_MAX);
+	wbuf_init(&w);
+	wire_enc_ns_req(&w, WIRE_OBJMAP, r);
+	free(r);
+	rc = client_mds_call(c, WIRE_OBJMAP, &w, &call, NULL);
+	wbuf_free(&w);
+	if (rc)
+		return rc;
+	rc = wire_dec_ns_reply(WIRE_OBJMAP, rpc_reply_payload(&call),
+			       call.rhdr.payload_len, &rep);
+	*n = 0;
+	if (rc == 0) {
+		*more = rep.more;
+		while (*n < max && wire_next_obj(&rep.entries, &objs[*n]))
+			(*n)++;
+	} else {
+		store_fail(rc, "malformed object map reply");
+	}
+	rpc_call_release(&call);
+	return rc;
+}
+
+void client_delete_versions(struct store_client *c, uint32_t pool,
+			    uint64_t ino, const struct wire_obj *objs,
+			    uint32_t n)
+{
+	/* Bounded batches: a few hundred small requests in flight. */
+	enum { BATCH = 32 };
+	struct rpc_call *calls;
+	struct rpc_group g;
+
+	calls = calloc(BATCH * STORE_EC_MAX_SHARDS, sizeof(*calls));
+	if (!calls)
+		return;
+	for (uint32_t b = 0; b < n; b += BATCH) {
+		unsigned used = 0;
+
+		rpc_group_init(&g);
+		for (uint32_t j = b; j < n && j < b + BATCH; j++) {
+			struct placement pl;
+
+			if (client_place(c, pool, ino, objs[j].objno, &pl))
+				continue;
+			for (unsigned i = 0; i < pl.n; i++) {
+				struct wire_shard_delete d = {
+					{ pool, ino, objs[j].objno,
+					  objs[j].version, (uint8_t)i }, 0 };
+				struct rpc_call *call = &calls[used];
+				struct wbuf w;
+
+				if (pl.osd[i] == CRUSH_NONE || !pl.up[i])
+					continue;
+				memset(call, 0, sizeof(*call));
+				wbuf_init(&w);
+				wire_enc_shard_delete(&w, &d);
+				if (!w.err && !client_frame(call,
+							    WIRE_SHARD_DELETE,
+							    pl.epoch, w.p,
+							    w.len)) {
+					call->peer = pl.peer[i];
+					call->timeout_ms = c->osd_timeout_ms;
+					call->send_timeout_ms = SEND_TIMEOUT_MS;
+					rpc_group_submit(c->eng, &g, call);
+					used++;
+				}
+				wbuf_free(&w);
+			}
+		}
+		rpc_group_wait(&g);
+		rpc_group_destroy(&g);
+		for (unsigned i = 0; i < used; i++)
+			rpc_call_release(&calls[i]);
+	}
+	free(calls);
+}
+
+int store_commit(struct store_client *c, uint64_t ino, uint32_t flags,
+		 uint32_t valid, uint64_t size, int64_t mtime_ns,
+		 const struct wire_obj *objs, uint32_t n, const void *data,
+		 uint32_t data_len, struct wire_attr *attr)
+{
+	struct wire_ns_req *r = calloc(1, sizeof(*r));
+	struct wire_ns_reply rep;
+	struct wire_obj *old = NULL;
+	struct rpc_call call;
+	struct wbuf w, list;
+	uint32_t n_old = 0;
+	int rc;
+
+	if (!r)
+		return store_fail(-ENOMEM, "out of memory");
+	wbuf_init(&list);
+	for (uint32_t i = 0; i < n; i++)
+		wire_enc_obj(&list, &objs[i]);
+	r->ino = ino;
+	r->flags = flags;
+	r->valid = valid;
+	r->size = size;
+	r->mtime_ns = mtime_ns;
+	r->data = data;
+	r->data_len = data_len;
+	r->n_objs = n;
+	wire_ns_set_list(&r->objs, &list);
+	wbuf_init(&w);
+	wire_enc_ns_req(&w, WIRE_COMMIT, r);
+	free(r);
+	wbuf_free(&list);
+	rc = client_mds_call(c, WIRE_COMMIT, &w, &call, NULL);
+	wbuf_free(&w);
+	if (rc)
+		return rc;
+	rc = wire_dec_ns_reply(WIRE_COMMIT, rpc_reply_payload(&call),
+			       call.rhdr.payload_len, &rep);
+	if (rc == 0) {
+		if (attr)
+			*attr = rep.attr;
+		if (rep.count) {
+			old = calloc(rep.count, sizeof(*old));
+			while (old && n_old < rep.count &&
+			       wire_next_obj(&rep.entries, &old[n_old]))
+				n_old++;
+		}
+	} else {
+		store_fail(rc, "malformed commit reply");
+	}
+	rpc_call_release(&call);
+	if (rc == 0 && n_old)
+		client_delete_versions(c, rep.attr.pool, ino, old, n_old);
+	free(old);
+	return rc;
+}
+
+/* ---- the sequential writer --------------------------------------------*/
+
+struct store_writer {
+	struct store_client *c;
+	struct wire_attr file;
+	uint32_t object_size;
+	uint8_t *buf; /* the object being filled */
+	uint32_t fill;
+	uint64_t objno;
+	uint64_t total;
+	unsigned max_inflight;
+	struct obj_put *ring; /* objects in flight, oldest at head */
+	unsigned head, count;
+	struct wire_obj *objs; /* written, to commit */
+	size_t n_objs, cap_objs;
+	int err;
+};
+
+int store_writer_open(struct store_client *c, const struct wire_attr *file,
+		      struct store_writer **out)
+{
+	struct store_writer *w;
+	struct store_map m;
+	struct map_pool *p;
+
+	*out = NULL;
+	if (!S_ISREG(file->mode))
+		return store_fail(-EISDIR, "inode %llu is not a regular file",
+				  (unsigned long long)file->ino);
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return store_fail(-ENOMEM, "out of memory");
+	w->c = c;
+	w->file = *file;
+	w->object_size = file->object_size;
+	if (!w->object_size) {
+		map_init(&m);
+		if (store_get_map(c, &m) == 0 && (p = map_pool(&m, file->pool)))
+			w->object_size = p->object_size;
+		map_free(&m);
+	}
+	if (!w->object_size || w->object_size > STORE_SHARD_MAX) {
+		free(w);
+		return store_fail(-EINVAL, "inode %llu has an invalid object "
+				  "size", (unsigned long long)file->ino);
+	}
+	w->max_inflight = c->objects_in_flight;
+	w->buf = malloc(w->object_size);
+	w->ring = calloc(w->max_inflight, sizeof(*w->ring));
+	if (!w->buf || !w->ring) {
+		free(w->buf);
+		free(w->ring);
+		free(w);
+		return store_fail(-ENOMEM, "out of memory");
+	}
+	*out = w;
+	return 0;
+}
+
+/* Retire the oldest object in flight. */
+static int writer_retire(struct store_writer *w)
+{
+	struct obj_put *op = &w->ring[w->head];
+	int rc = obj_put_finish(op);
+
+	w->head = (w->head + 1) % w->max_inflight;
+	w->count--;
+	if (rc == 0) {
+		if (w->n_objs == w->cap_objs) {
+			size_t nc = w->cap_objs ? w->cap_objs * 2 : 64;
+			struct wire_obj *no = realloc(w->objs,
+						      nc * sizeof(*no));
+
+			if (!no)
+				return store_fail(-ENOMEM, "out of memory");
+			w->objs = no;
+			w->cap_objs = nc;
+		}
+		w->objs[w->n_objs++] = (struct wire_obj){ op->objno,
+							  op->version,
+							  op->obj_len };
+	}
+	return rc;
+}
+
+static int writer_submit(struct store_writer *w)
+{
+	struct obj_put *op;
+	int rc;
+
+	if (w->count == w->max_inflight) {
+		rc = writer_retire(w);
+		if (rc)
+			return rc;
+	}
+	op = &w->ring[(w->head + w->count) % w->max_inflight];
+	rc = obj_put_start(w->c, &w->file, w->objno, w->buf, w->fill,
+			   store_new_version(w->c), op);
+	if (rc)
+		return rc;
+	w->count++;
+	w->objno++;
+	w->fill = 0;
+	return 0;
+}
+
+int store_writer_write(struct store_writer *w, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	if (w->err)
+		return w->err;
+	while (len > 0) {
+		size_t n = MIN(len, (size_t)(w->object_size - w->fill));
+
+		memcpy(w->buf + w->fill, p, n);
+		w->fill += (uint32_t)n;
+		w->total += n;
+		p += n;
+		len -= n;
+		if (w->fill == w->object_size) {
+			int rc = writer_submit(w);
+
+			if (rc)
+				return w->err = rc;
+		}
+	}
+	return 0;
+}
+
+static void writer_free(struct store_writer *w)
+{
+	while (w->count) {
+		obj_put_finish(&w->ring[w->head]);
+		w->head = (w->head + 1) % w->max_inflight;
+		w->count--;
+	}
+	free(w->buf);
+	free(w->ring);
+	free(w->objs);
+	free(w);
+}
+
+void store_writer_abort(struct store_writer *w)
+{
+	if (w)
+		writer_free(w);
+}
+
+int store_writer_close(struct store_writer *w, struct wire_attr *attr)
+{
+	struct store_client *c = w->c;
+	int64_t now = (int64_t)wall_ns();
+	int rc = w->err;
+
+	if (rc)
+		goto out;
+	if (w->objno == 0 && w->total <= c->inline_max) {
+		/* Small file: the whole content goes inline to the MDS. */
+		rc = store_commit(c, w->file.ino,
+				  WIRE_COMMIT_INLINE | WIRE_COMMIT_TRUNC,
+				  WIRE_SET_SIZE | WIRE_SET_MTIME, w->total, now,
+				  NULL, 0, w->buf, (uint32_t)w->total, attr);
+		goto out;
+	}
+	if (w->fill) {
+		rc = writer_submit(w);
+		if (rc)
+			goto out;
+	}
+	while (w->count) {
+		rc = writer_retire(w);
+		if (rc)
+			goto out;
+	}
+	/* Commit in pieces of at most STORE_LIST_MAX objects; the size goes
+	 * with the last piece, so a reader sees the new size only with all
+	 * of its objects. */
+	for (size_t i = 0; i < w->n_objs || i == 0; i += STORE_LIST_MAX) {
+		uint32_t n = (uint32_t)MIN(w->n_objs - i, STORE_LIST_MAX);
+		int last = i + n >= w->n_objs;
+
+		rc = store_commit(c, w->file.ino,
+				  last ? WIRE_COMMIT_TRUNC : 0,
+				  last ? WIRE_SET_SIZE | WIRE_SET_MTIME : 0,
+				  w->total, now, w->objs + i, n, NULL, 0,
+				  attr);
+		if (rc)
+			goto out;
+		if (last)
+			break;
+	}
+out:
+	writer_free(w);
+	return rc;
+}
+
+/* ---- the sequential reader --------------------------------------------*/
+
+struct reader_slot {
+	uint64_t objno;
+	int hole;
+	struct wire_obj obj;
+	struct obj_get og;
+	int started;
+};
+
+struct store_reader {
+	struct store_client *c;
+	struct wire_attr file;
+	uint64_t size, pos;
+	uint32_t object_size;
+	uint8_t *inline_data; /* inline files: the whole content */
+	struct wire_obj *objs; /* sorted by objno */
+	size_t n_objs;
+	size_t next_obj;    /* index into objs of the next object to start */
+	uint64_t next_objno; /* next object number to start */
+	unsigned max_inflight;
+	struct reader_slot *ring;
+	unsigned head, count;
+};
+
+int store_reader_open(struct store_client *c, const struct wire_attr *file,
+		      struct store_reader **out)
+{
+	struct store_reader *r;
+	struct wire_attr a;
+	uint32_t inl = 0;
+	int more = 1, rc;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return store_fail(-ENOMEM, "out of memory");
+	r->c = c;
+	r->inline_data = malloc(STORE_INLINE_MAX);
+	if (!r->inline_data) {
+		free(r);
+		return store_fail(-ENOMEM, "out of memory");
+	}
+	rc = store_open(c, file->ino, 0, &a, r->inline_data, STORE_INLINE_MAX,
+			&inl);
+	if (rc)
+		goto fail;
+	if (!S_ISREG(a.mode)) {
+		rc = store_fail(-EISDIR, "inode %llu is not a regular file",
+				(unsigned long long)a.ino);
+		goto fail;
+	}
+	r->file = a;
+	r->size = a.size;
+	r->object_size = a.object_size;
+	if (a.flags & WIRE_ATTR_INLINE) {
+		r->size = MIN(a.size, inl);
+		*out = r;
+		return 0;
+	}
+	free(r->inline_data);
+	r->inline_data = NULL;
+	if (!r->object_size) {
+		rc = store_fail(-EINVAL, "inode %llu has no object size",
+				(unsigned long long)a.ino);
+		goto fail;
+	}
+	while (more) {
+		uint64_t first = r->n_objs ? r->objs[r->n_objs - 1].objno + 1 : 0;
+		struct wire_obj *no = realloc(r->objs, (r->n_objs +
+					      STORE_LIST_MAX) * sizeof(*no));
+		uint32_t n = 0;
+
+		if (!no) {
+			rc = store_fail(-ENOMEM, "out of memory");
+			goto fail;
+		}
+		r->objs = no;
+		rc = store_objmap(c, a.ino, first, STORE_LIST_MAX,
+				  r->objs + r->n_objs, &n, &more);
+		if (rc)
+			goto fail;
+		r->n_objs += n;
+		if (n == 0)
+			break;
+	}
+	r->max_inflight = c->objects_in_flight;
+	r->ring = calloc(r->max_inflight, sizeof(*r->ring));
+	if (!r->ring) {
+		rc = store_fail(-ENOMEM, "out of memory");
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	free(r->inline_data);
+	free(r->objs);
+	free(r);
+	return rc;
+}
+
+/* Start reading ahead until the ring is full or the file ends. */
+static void reader_fill(struct store_reader *r)
+{
+	while (r->count < r->max_inflight &&
+	       r->next_objno * r->object_size < r->size) {
+		struct reader_slot *s =
+			&r->ring[(r->head + r->count) % r->max_inflight];
+
+		memset(s, 0, sizeof(*s));
+		s->objno = r->next_objno++;
+		while (r->next_obj < r->n_objs &&
+		       r->objs[r->next_obj].objno < s->objno)
+			r->next_obj++;
+		if (r->next_obj < r->n_objs &&
+		    r->objs[r->next_obj].objno == s->objno) {
+			uint64_t left = r->size - s->objno * r->object_size;
+
+			s->obj = r->objs[r->next_obj];
+			/* Never read past the file's end, even if the object
+			 * holds more. */
+			if (s->obj.length > left)
+				s->obj.length = (uint32_t)left;
+			if (obj_get_start(r->c, &r->file, &s->obj, 0,
+					  s->obj.length, &s->og))
+				s->og.error = -EIO;
+			s->started = 1;
+		} else {
+			s->hole = 1;
+		}
+		r->count++;
+	}
+}
+
+ssize_t store_reader_read(struct store_reader *r, void *buf, size_t len)
+{
+	uint8_t *dst = buf;
+	size_t done = 0;
+
+	if (r->inline_data) {
+		size_t n = r->pos < r->size ? MIN(len, r->size - r->pos) : 0;
+
+		memcpy(buf, r->inline_data + r->pos, n);
+		r->pos += n;
+		return (ssize_t)n;
+	}
+	while (done < len && r->pos < r->size) {
+		struct reader_slot *s;
+		uint64_t in_obj;
+		size_t n;
+		int rc;
+
+		reader_fill(r);
+		if (!r->count)
+			break;
+		s = &r->ring[r->head];
+		in_obj = r->pos - s->objno * r->object_size;
+		n = MIN(len - done, (size_t)(r->object_size - in_obj));
+		n = MIN(n, (size_t)(r->size - r->pos));
+		if (s->hole) {
+			memset(dst + done, 0, n);
+		} else {
+			rc = s->og.error ? s->og.error : obj_get_finish(&s->og);
+			if (rc) {
+				if (!store_last_error()[0])
+					store_fail(rc, "read error in inode %llu",
+						   (unsigned long long)r->file.ino);
+				return rc;
+			}
+			/* Past the object's valid bytes: zeros. */
+			if (in_obj < s->obj.length) {
+				size_t have = MIN(n, (size_t)(s->obj.length -
+							      in_obj));
+
+				obj_get_copy(&s->og, in_obj, (uint32_t)have,
+					     dst + done);
+				memset(dst + done + have, 0, n - have);
+			} else {
+				memset(dst + done, 0, n);
+			}
+		}
+		done += n;
+		r->pos += n;
+		if (r->pos - s->objno * r->object_size >= r->object_size ||
+		    r->pos >= r->size) {
+			if (s->started)
+				obj_get_free(&s->og);
+			r->head = (r->head + 1) % r->max_inflight;
+			r->count--;
+		}
+	}
+	return (ssize_t)done;
+}
+
+void store_reader_close(struct store_reader *r)
+{
+	if (!r)
+		return;
+	while (r->count) {
+		struct reader_slot *s = &r->ring[r->head];
+
+		if (s->started)
+			obj_get_free(&s->og);
+		r->head = (r->head + 1) % r->max_inflight;
+		r->count--;
+	}
+	free(r->ring);
+	free(r->inline_data);
+	free(r->objs);
+	free(r);
+}

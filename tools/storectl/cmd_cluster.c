@@ -1,0 +1,262 @@
+/*
+ * cmd_cluster.c -- storectl df, status and osd.
+ */
+#include "storectl.h"
+#include "util.h"
+#include "wire_mon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *health_name(unsigned h)
+{
+	return h == WIRE_HEALTH_OK ? "HEALTH_OK" :
+	       h == WIRE_HEALTH_WARN ? "HEALTH_WARN" : "HEALTH_ERR";
+}
+
+int cmd_df(int argc, char **argv)
+{
+	char size[32], used[32], avail[32];
+	struct store_statfs st;
+	uint64_t total, free_b;
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return ctl_error("usage: df");
+	rc = store_statfs(ctl_client(), &st);
+	if (rc)
+		return ctl_lib_error(rc, "df");
+	total = st.blocks * 4096;
+	free_b = st.bfree * 4096;
+	printf("%-12s %12s %12s %12s %5s %10s\n", "CLUSTER", "SIZE", "USED",
+	       "AVAIL", "USE%", "FILES");
+	printf("%-12s %12s %12s %12s %4.0f%% %10llu\n", "raw",
+	       fmt_bytes(total, size, sizeof(size)),
+	       fmt_bytes(total - MIN(free_b, total), used, sizeof(used)),
+	       fmt_bytes(free_b, avail, sizeof(avail)),
+	       total ? 100.0 * (double)(total - MIN(free_b, total)) /
+			       (double)total : 0.0,
+	       (unsigned long long)st.files);
+	return 0;
+}
+
+/* Print a JSON string (for the one free-form field, the summary). */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct wire_status s;
+	char used[32], total[32];
+	int json = 0, rc;
+
+	if (argc == 2 && !strcmp(argv[1], "--json"))
+		json = 1;
+	else if (argc != 1)
+		return ctl_error("usage: status [--json]");
+	rc = store_status(ctl_client(), &s);
+	if (rc)
+		return ctl_lib_error(rc, "status");
+	if (json) {
+		printf("{\"health\": \"%s\", \"epoch\": %llu, "
+		       "\"osds\": {\"total\": %u, \"up\": %u, \"in\": %u}, "
+		       "\"objects\": {\"total\": %llu, \"degraded\": %llu, "
+		       "\"misplaced\": %llu, \"unfound\": %llu}, "
+		       "\"bytes\": {\"total\": %llu, \"used\": %llu}, "
+		       "\"files\": %llu, "
+		       "\"recovery\": {\"bytes_per_s\": %llu, "
+		       "\"bytes_left\": %llu}, \"summary\": ",
+		       health_name(s.health), (unsigned long long)s.epoch,
+		       s.osds_total, s.osds_up, s.osds_in,
+		       (unsigned long long)s.objects_total,
+		       (unsigned long long)s.objects_degraded,
+		       (unsigned long long)s.objects_misplaced,
+		       (unsigned long long)s.objects_unfound,
+		       (unsigned long long)s.bytes_total,
+		       (unsigned long long)s.bytes_used,
+		       (unsigned long long)s.files,
+		       (unsigned long long)s.recovery_bps,
+		       (unsigned long long)s.recovery_left);
+		json_str(s.summary);
+		printf("}\n");
+		return 0;
+	}
+	printf("  health:  %s%s%s\n", health_name(s.health),
+	       s.summary[0] ? ": " : "", s.summary);
+	printf("  map:     epoch %llu\n", (unsigned long long)s.epoch);
+	printf("  osds:    %u total, %u up, %u in\n", s.osds_total, s.osds_up,
+	       s.osds_in);
+	printf("  objects: %llu total, %llu degraded, %llu misplaced, "
+	       "%llu unfound\n",
+	       (unsigned long long)s.objects_total,
+	       (unsigned long long)s.objects_degraded,
+	       (unsigned long long)s.objects_misplaced,
+	       (unsigned long long)s.objects_unfound);
+	printf("  files:   %llu\n", (unsigned long long)s.files);
+	printf("  usage:   %s used of %s\n",
+	       fmt_bytes(s.bytes_used, used, sizeof(used)),
+	       fmt_bytes(s.bytes_total, total, sizeof(total)));
+	if (s.recovery_left || s.recovery_bps) {
+		double eta = s.recovery_bps ? (double)s.recovery_left /
+						      (double)s.recovery_bps :
+					      0;
+
+		printf("  recovery: %.1f MB/s, %s left, ETA %d:%02d\n",
+		       (double)s.recovery_bps / 1e6,
+		       fmt_bytes(s.recovery_left, used, sizeof(used)),
+		       (int)eta / 60, (int)eta % 60);
+	}
+	return 0;
+}
+
+static int host_cmp(const void *a, const void *b)
+{
+	const struct map_osd *x = *(const struct map_osd *const *)a;
+	const struct map_osd *y = *(const struct map_osd *const *)b;
+	int c = strcmp(x->host, y->host);
+
+	return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+static int osd_tree(const struct store_map *m)
+{
+	const struct map_osd **v = calloc(m->n_osds + 1, sizeof(*v));
+	size_t n = 0;
+	double total = 0;
+
+	if (!v)
+		return ctl_error("out of memory");
+	for (uint32_t i = 0; i < m->n_osds; i++)
+		if (m->osds[i].exists) {
+			v[n++] = &m->osds[i];
+			total += m->osds[i].weight;
+		}
+	qsort(v, n, sizeof(*v), host_cmp);
+	printf("%-6s %-10s %-28s %-6s %-4s %s\n", "ID", "WEIGHT", "NAME",
+	       "STATUS", "IN", "ADDRESS");
+	printf("%-6s %-10.4f %-28s\n", "-", total, "root default");
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || strcmp(v[i]->host, v[i - 1]->host)) {
+			double hw = 0;
+
+			for (size_t j = i; j < n && !strcmp(v[j]->host,
+							    v[i]->host); j++)
+				hw += v[j]->weight;
+			printf("%-6s %-10.4f     host %s\n", "-", hw,
+			       v[i]->host);
+		}
+		printf("%-6u %-10.4f         osd.%-18u %-6s %-4s %s\n",
+		       v[i]->id, v[i]->weight, v[i]->id,
+		       v[i]->up ? "up" : "down", v[i]->in ? "in" : "out",
+		       v[i]->addr);
+	}
+	free(v);
+	return 0;
+}
+
+static int osd_df(const struct store_map *m)
+{
+	char cap[32], used[32];
+	uint64_t tc = 0, tu = 0;
+
+	printf("%-6s %-10s %12s %12s %6s %-6s %s\n", "ID", "WEIGHT", "SIZE",
+	       "USED", "USE%", "STATUS", "HOST");
+	for (uint32_t i = 0; i < m->n_osds; i++) {
+		const struct map_osd *o = &m->osds[i];
+
+		if (!o->exists)
+			continue;
+		tc += o->capacity;
+		tu += o->used;
+		printf("%-6u %-10.4f %12s %12s %5.1f%% %-6s %s\n", o->id,
+		       o->weight, fmt_bytes(o->capacity, cap, sizeof(cap)),
+		       fmt_bytes(o->used, used, sizeof(used)),
+		       o->capacity ? 100.0 * (double)o->used /
+					     (double)o->capacity : 0.0,
+		       o->up ? "up" : "down", o->host);
+	}
+	printf("%-6s %-10s %12s %12s %5.1f%%\n", "TOTAL", "",
+	       fmt_bytes(tc, cap, sizeof(cap)), fmt_bytes(tu, used, sizeof(used)),
+	       tc ? 100.0 * (double)tu / (double)tc : 0.0);
+	return 0;
+}
+
+static int parse_osd_id(const char *s, uint32_t *id)
+{
+	char *end;
+	unsigned long v;
+
+	if (!strncmp(s, "osd.", 4))
+		s += 4;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || v >= STORE_MAX_OSDS)
+		return -EINVAL;
+	*id = (uint32_t)v;
+	return 0;
+}
+
+int cmd_osd(int argc, char **argv)
+{
+	static const struct { const char *name; uint32_t op; } ops[] = {
+		{ "out", WIRE_OSD_OUT }, { "in", WIRE_OSD_IN },
+		{ "down", WIRE_OSD_DOWN }, { "rm", WIRE_OSD_RM },
+	};
+	struct store_map m;
+	uint32_t id;
+	int rc;
+
+	if (argc < 2)
+		return ctl_error("usage: osd tree|df|out ID|in ID|down ID|rm ID|"
+				 "reweight ID WEIGHT");
+	if (!strcmp(argv[1], "tree") || !strcmp(argv[1], "df")) {
+		map_init(&m);
+		rc = store_refresh_map(ctl_client());
+		if (rc == 0)
+			rc = store_get_map(ctl_client(), &m);
+		if (rc)
+			return ctl_lib_error(rc, "osd");
+		rc = !strcmp(argv[1], "tree") ? osd_tree(&m) : osd_df(&m);
+		map_free(&m);
+		return rc;
+	}
+	if (!strcmp(argv[1], "reweight")) {
+		char *end;
+		double w;
+
+		if (argc != 4 || parse_osd_id(argv[2], &id))
+			return ctl_error("usage: osd reweight ID WEIGHT");
+		w = strtod(argv[3], &end);
+		if (*end || w < 0 || w > 65535)
+			return ctl_error("bad weight '%s'", argv[3]);
+		rc = store_osd_cmd(ctl_client(), WIRE_OSD_REWEIGHT, id, w);
+		return rc ? ctl_lib_error(rc, argv[2]) : 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		if (strcmp(argv[1], ops[i].name))
+			continue;
+		if (argc != 3 || parse_osd_id(argv[2], &id))
+			return ctl_error("usage: osd %s ID", ops[i].name);
+		rc = store_osd_cmd(ctl_client(), ops[i].op, id, 0);
+		if (rc)
+			return ctl_lib_error(rc, argv[2]);
+		printf("osd.%u marked %s\n", id, ops[i].name);
+		return 0;
+	}
+	return ctl_error("unknown osd command '%s'", argv[1]);
+}

@@ -1,0 +1,659 @@
+/*
+ * cmd_files.c -- storectl put, get and cat.
+ *
+ * A recursive copy first walks the source tree and makes every folder (in
+ * order, parents first), then copies the files with a pool of threads:
+ * one big file is already parallel inside (several objects in flight to
+ * many OSDs), but many small files need many requests in flight to keep
+ * the MDS and OSDs busy.
+ */
+#include "storectl.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+/* Threads copying files of a recursive copy: enough requests in flight
+ * to cover the MDS and OSD round trips of small files. */
+#define COPY_THREADS 8
+/* Bytes per read(2)/write(2) of local files. */
+#define COPY_CHUNK (4u << 20)
+
+enum item_kind { ITEM_FILE, ITEM_DIR, ITEM_LINK };
+
+struct item {
+	enum item_kind kind;
+	char *local;
+	char *remote;    /* put: the remote name; get: the remote path */
+	uint64_t parent; /* put: remote parent ino */
+	char name[STORE_NAME_MAX + 1];
+	struct wire_attr attr; /* get: the remote file */
+	mode_t mode;
+	uint64_t size;
+};
+
+struct job {
+	struct item *items;
+	size_t n, cap;
+	size_t next; /* next file to copy (under mu) */
+	pthread_mutex_t mu;
+	struct progress prog;
+	int errors;
+	int put; /* direction */
+};
+
+static int job_add(struct job *j, const struct item *it)
+{
+	if (j->n == j->cap) {
+		size_t nc = j->cap ? j->cap * 2 : 256;
+		struct item *ni = realloc(j->items, nc * sizeof(*ni));
+
+		if (!ni)
+			return -ENOMEM;
+		j->items = ni;
+		j->cap = nc;
+	}
+	j->items[j->n++] = *it;
+	return 0;
+}
+
+static void job_free(struct job *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		free(j->items[i].local);
+		free(j->items[i].remote);
+	}
+	free(j->items);
+}
+
+static void job_error(struct job *j, const char *fmt, const char *arg)
+{
+	pthread_mutex_lock(&j->mu);
+	j->errors++;
+	if (j->prog.on)
+		fputc('\n', stderr);
+	if (arg)
+		ctl_error(fmt, arg);
+	else
+		ctl_error("%s", fmt);
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* ---- put ---------------------------------------------------------------*/
+
+/* Copy one local file into the cluster as name in parent. */
+static int put_file(struct job *j, struct item *it)
+{
+	struct store_client *c = ctl_client();
+	struct store_writer *w = NULL;
+	struct wire_attr attr;
+	uint8_t *buf = NULL;
+	int fd, rc;
+
+	fd = open(it->local, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return store_fail(-errno, "cannot read %s: %s", it->local,
+				  strerror(errno));
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	rc = store_create(c, it->parent, it->name, S_IFREG | (it->mode & 07777),
+			  getuid(), getgid(), 0, &attr);
+	if (rc)
+		goto out;
+	if (!S_ISREG(attr.mode)) {
+		rc = store_fail(-EISDIR, "cannot overwrite %s: it is not a "
+				"regular file", it->remote);
+		goto out;
+	}
+	rc = store_writer_open(c, &attr, &w);
+	if (rc)
+		goto out;
+	buf = malloc(COPY_CHUNK);
+	if (!buf) {
+		rc = store_fail(-ENOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, COPY_CHUNK);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = store_fail(-errno, "cannot read %s: %s", it->local,
+					strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		rc = store_writer_write(w, buf, (size_t)n);
+		if (rc)
+			goto out;
+		pthread_mutex_lock(&j->mu);
+		progress_add(&j->prog, (uint64_t)n);
+		pthread_mutex_unlock(&j->mu);
+	}
+	rc = store_writer_close(w, NULL);
+	w = NULL;
+out:
+	store_writer_abort(w);
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+static int put_link(struct item *it)
+{
+	char target[PATH_MAX + 1];
+	struct wire_attr attr;
+	ssize_t n;
+	int rc;
+
+	n = readlink(it->local, target, sizeof(target) - 1);
+	if (n < 0)
+		return store_fail(-errno, "cannot read link %s: %s", it->local,
+				  strerror(errno));
+	target[n] = '\0';
+	rc = store_symlink(ctl_client(), it->parent, it->name, target,
+			   getuid(), getgid(), &attr);
+	if (rc == -EEXIST) {
+		/* Replace an existing link, like cp does. */
+		rc = store_unlink(ctl_client(), it->parent, it->name, 0, NULL);
+		if (rc == 0)
+			rc = store_symlink(ctl_client(), it->parent, it->name,
+					   target, getuid(), getgid(), &attr);
+	}
+	return rc;
+}
+
+static void *copy_worker(void *arg)
+{
+	struct job *j = arg;
+
+	for (;;) {
+		struct item *it;
+		int rc;
+
+		pthread_mutex_lock(&j->mu);
+		while (j->next < j->n && j->items[j->next].kind == ITEM_DIR)
+			j->next++;
+		if (j->next >= j->n) {
+			pthread_mutex_unlock(&j->mu);
+			return NULL;
+		}
+		it = &j->items[j->next++];
+		pthread_mutex_unlock(&j->mu);
+		if (j->put)
+			rc = it->kind == ITEM_LINK ? put_link(it) :
+						    put_file(j, it);
+		else
+			rc = 0; /* get items are handled by get_worker */
+		if (rc) {
+			const char *e = store_last_error();
+
+			job_error(j, e[0] ? e : "copy failed", NULL);
+		} else {
+			pthread_mutex_lock(&j->mu);
+			j->prog.files++;
+			pthread_mutex_unlock(&j->mu);
+		}
+	}
+}
+
+static void run_workers(struct job *j, void *(*fn)(void *), size_t n_files)
+{
+	pthread_t t[COPY_THREADS];
+	unsigned n = (unsigned)MIN((size_t)COPY_THREADS, MAX(n_files, 1));
+
+	if (n <= 1) {
+		fn(j);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (pthread_create(&t[i], NULL, fn, j))
+			n = i;
+	for (unsigned i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+}
+
+/* Walk a local tree, making remote folders as we go (parents first) and
+ * queueing the files and links. */
+static int put_walk(struct job *j, const char *local, uint64_t parent,
+		    const char *name, const char *remote, int recursive,
+		    uint64_t *total)
+{
+	struct store_client *c = ctl_client();
+	struct item it;
+	struct stat st;
+
+	if (lstat(local, &st) < 0)
+		return ctl_error("cannot read %s: %s", local, strerror(errno));
+	memset(&it, 0, sizeof(it));
+	it.parent = parent;
+	snprintf(it.name, sizeof(it.name), "%s", name);
+	it.mode = st.st_mode;
+	it.size = (uint64_t)st.st_size;
+	if (S_ISDIR(st.st_mode)) {
+		struct wire_attr attr;
+		struct dirent **ents;
+		int n, rc, errs = 0;
+
+		if (!recursive)
+			return ctl_error("omitting folder %s (use put -r)",
+					 local);
+		rc = store_mkdir(c, parent, name, S_IFDIR | (st.st_mode & 07777),
+				 getuid(), getgid(), &attr);
+		if (rc == -EEXIST)
+			rc = store_lookup(c, parent, name, &attr);
+		if (rc == 0 && !S_ISDIR(attr.mode))
+			rc = store_fail(-ENOTDIR, "%s exists and is not a "
+					"folder", remote);
+		if (rc)
+			return ctl_lib_error(rc, remote);
+		n = scandir(local, &ents, NULL, alphasort);
+		if (n < 0)
+			return ctl_error("cannot list %s: %s", local,
+					 strerror(errno));
+		for (int i = 0; i < n; i++) {
+			const char *e = ents[i]->d_name;
+			char lp[PATH_MAX], rp[STORE_PATH_MAX + 1];
+
+			if (strcmp(e, ".") && strcmp(e, "..")) {
+				snprintf(lp, sizeof(lp), "%s/%s", local, e);
+				if (path_join(rp, remote, e))
+					errs += ctl_error("path too long: %s/%s",
+							  remote, e);
+				else
+					errs += put_walk(j, lp, attr.ino, e, rp,
+							 1, total);
+			}
+			free(ents[i]);
+		}
+		free(ents);
+		return errs ? 1 : 0;
+	}
+	if (S_ISLNK(st.st_mode))
+		it.kind = ITEM_LINK;
+	else if (S_ISREG(st.st_mode))
+		it.kind = ITEM_FILE;
+	else
+		return ctl_error("skipping %s: not a regular file, folder or "
+				 "link", local);
+	it.local = strdup(local);
+	it.remote = strdup(remote);
+	if (!it.local || !it.remote || job_add(j, &it)) {
+		free(it.local);
+		free(it.remote);
+		return ctl_error("out of memory");
+	}
+	if (it.kind == ITEM_FILE)
+		*total += it.size;
+	return 0;
+}
+
+int cmd_put(int argc, char **argv)
+{
+	char rbase[STORE_PATH_MAX + 1], name[STORE_NAME_MAX + 1];
+	struct store_client *c;
+	struct wire_attr dst;
+	uint64_t total = 0;
+	int recursive = 0, opt, into_dir, rc, errs = 0;
+	const char *remote;
+	struct job j;
+
+	while ((opt = getopt(argc, argv, "r")) != -1) {
+		if (opt != 'r')
+			return ctl_error("usage: put [-r] LOCAL... REMOTE");
+		recursive = 1;
+	}
+	if (argc - optind < 2)
+		return ctl_error("usage: put [-r] LOCAL... REMOTE");
+	remote = argv[argc - 1];
+	c = ctl_client();
+	rc = store_resolve(c, remote, &dst);
+	into_dir = rc == 0 && S_ISDIR(dst.mode);
+	if (rc && rc != -ENOENT)
+		return ctl_lib_error(rc, remote);
+	if (argc - optind > 2 && !into_dir)
+		return ctl_error("%s: must be an existing folder to copy "
+				 "several files into", remote);
+	memset(&j, 0, sizeof(j));
+	j.put = 1;
+	pthread_mutex_init(&j.mu, NULL);
+	for (int i = optind; i < argc - 1; i++) {
+		const char *local = argv[i];
+		uint64_t parent;
+
+		if (into_dir) {
+			path_base(local, name, sizeof(name));
+			if (!name[0] || !strcmp(name, ".") ||
+			    !strcmp(name, "..")) {
+				errs += ctl_error("cannot copy %s: no file name",
+						  local);
+				continue;
+			}
+			parent = dst.ino;
+			if (path_join(rbase, remote, name)) {
+				errs += ctl_error("path too long: %s/%s",
+						  remote, name);
+				continue;
+			}
+		} else {
+			rc = store_resolve_parent(c, remote, &parent, name);
+			if (rc) {
+				errs += ctl_lib_error(rc, remote);
+				continue;
+			}
+			snprintf(rbase, sizeof(rbase), "%s", remote);
+		}
+		errs += put_walk(&j, local, parent, name, rbase, recursive,
+				 &total);
+	}
+	progress_start(&j.prog, "put", total);
+	run_workers(&j, copy_worker, j.n);
+	progress_end(&j.prog);
+	errs += j.errors;
+	job_free(&j);
+	pthread_mutex_destroy(&j.mu);
+	return errs ? 1 : 0;
+}
+
+/* ---- get ---------------------------------------------------------------*/
+
+/* Copy one cluster file to a local path, through a temporary file renamed
+ * into place only when every byte was read and verified: a failed read
+ * leaves no wrong bytes behind. */
+static int get_file(struct job *j, const struct item *it, int to_stdout)
+{
+	struct store_client *c = ctl_client();
+	struct store_reader *r = NULL;
+	char tmp[PATH_MAX];
+	uint8_t *buf = NULL;
+	int fd = -1, rc;
+
+	rc = store_reader_open(c, &it->attr, &r);
+	if (rc)
+		return rc;
+	buf = malloc(COPY_CHUNK);
+	if (!buf) {
+		rc = store_fail(-ENOMEM, "out of memory");
+		goto out;
+	}
+	if (to_stdout) {
+		fd = STDOUT_FILENO;
+	} else {
+		int n = snprintf(tmp, sizeof(tmp), "%s.storectl-XXXXXX",
+				 it->local);
+
+		if (n < 0 || (size_t)n >= sizeof(tmp)) {
+			rc = store_fail(-ENAMETOOLONG, "path too long: %s",
+					it->local);
+			goto out;
+		}
+		fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd < 0) {
+			rc = store_fail(-errno, "cannot write %s: %s",
+					it->local, strerror(errno));
+			goto out;
+		}
+	}
+	for (;;) {
+		ssize_t n = store_reader_read(r, buf, COPY_CHUNK);
+		size_t off = 0;
+
+		if (n < 0) {
+			rc = (int)n;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		while (off < (size_t)n) {
+			ssize_t m = write(fd, buf + off, (size_t)n - off);
+
+			if (m < 0) {
+				if (errno == EINTR)
+					continue;
+				rc = store_fail(-errno, "cannot write %s: %s",
+						to_stdout ? "stdout" : it->local,
+						strerror(errno));
+				goto out;
+			}
+			off += (size_t)m;
+		}
+		if (j) {
+			pthread_mutex_lock(&j->mu);
+			progress_add(&j->prog, (uint64_t)n);
+			pthread_mutex_unlock(&j->mu);
+		}
+	}
+	if (!to_stdout) {
+		struct timespec ts[2] = {
+			{ it->attr.atime_ns / 1000000000,
+			  it->attr.atime_ns % 1000000000 },
+			{ it->attr.mtime_ns / 1000000000,
+			  it->attr.mtime_ns % 1000000000 },
+		};
+
+		if (fchmod(fd, it->attr.mode & 07777) < 0 ||
+		    futimens(fd, ts) < 0 || close(fd) < 0) {
+			rc = store_fail(-errno, "cannot write %s: %s", it->local,
+					strerror(errno));
+			fd = -1;
+			goto out;
+		}
+		fd = -1;
+		if (rename(tmp, it->local) < 0) {
+			rc = store_fail(-errno, "cannot write %s: %s", it->local,
+					strerror(errno));
+			goto out;
+		}
+		tmp[0] = '\0';
+	}
+out:
+	if (!to_stdout && fd >= 0)
+		close(fd);
+	if (!to_stdout && rc && tmp[0])
+		unlink(tmp);
+	free(buf);
+	store_reader_close(r);
+	return rc;
+}
+
+static void *get_worker(void *arg)
+{
+	struct job *j = arg;
+
+	for (;;) {
+		struct item *it;
+		int rc;
+
+		pthread_mutex_lock(&j->mu);
+		while (j->next < j->n && j->items[j->next].kind == ITEM_DIR)
+			j->next++;
+		if (j->next >= j->n) {
+			pthread_mutex_unlock(&j->mu);
+			return NULL;
+		}
+		it = &j->items[j->next++];
+		pthread_mutex_unlock(&j->mu);
+		if (it->kind == ITEM_LINK) {
+			char target[STORE_PATH_MAX + 1];
+
+			rc = store_readlink(ctl_client(), it->attr.ino, target);
+			if (rc == 0) {
+				unlink(it->local);
+				if (symlink(target, it->local) < 0)
+					rc = store_fail(-errno, "cannot make "
+							"link %s: %s",
+							it->local,
+							strerror(errno));
+			}
+		} else {
+			rc = get_file(j, it, 0);
+		}
+		if (rc) {
+			const char *e = store_last_error();
+
+			job_error(j, e[0] ? e : "copy failed", NULL);
+		}
+	}
+}
+
+struct get_walk_ctx {
+	struct job *j;
+	const char *local;
+	const char *remote;
+	int errs;
+};
+
+static int get_walk(struct job *j, const struct wire_attr *attr,
+		    const char *remote, const char *local, int recursive,
+		    uint64_t *total);
+
+static int get_walk_entry(void *arg, const struct wire_dirent *d)
+{
+	struct get_walk_ctx *x = arg;
+	char lp[PATH_MAX], rp[STORE_PATH_MAX + 1];
+
+	if ((size_t)snprintf(lp, sizeof(lp), "%s/%s", x->local, d->name) >=
+		    sizeof(lp) ||
+	    path_join(rp, x->remote, d->name)) {
+		x->errs += ctl_error("path too long: %s/%s", x->remote,
+				     d->name);
+		return 0;
+	}
+	x->errs += get_walk(x->j, &d->attr, rp, lp, 1, NULL);
+	return 0;
+}
+
+static uint64_t get_total;
+
+static int get_walk(struct job *j, const struct wire_attr *attr,
+		    const char *remote, const char *local, int recursive,
+		    uint64_t *total)
+{
+	struct item it;
+
+	if (!total)
+		total = &get_total;
+	memset(&it, 0, sizeof(it));
+	it.attr = *attr;
+	if (S_ISDIR(attr->mode)) {
+		struct get_walk_ctx x = { j, local, remote, 0 };
+		int rc;
+
+		if (!recursive)
+			return ctl_error("omitting folder %s (use get -r)",
+					 remote);
+		if (mkdir(local, 0700) < 0 && errno != EEXIST)
+			return ctl_error("cannot make folder %s: %s", local,
+					 strerror(errno));
+		rc = store_readdir(ctl_client(), attr->ino, 0, 1,
+				   get_walk_entry, &x);
+		if (rc)
+			return ctl_lib_error(rc, remote);
+		chmod(local, attr->mode & 07777);
+		return x.errs ? 1 : 0;
+	}
+	if (S_ISLNK(attr->mode))
+		it.kind = ITEM_LINK;
+	else if (S_ISREG(attr->mode))
+		it.kind = ITEM_FILE;
+	else
+		return ctl_error("skipping %s: not a regular file, folder or "
+				 "link", remote);
+	it.local = strdup(local);
+	it.remote = strdup(remote);
+	if (!it.local || !it.remote || job_add(j, &it)) {
+		free(it.local);
+		free(it.remote);
+		return ctl_error("out of memory");
+	}
+	if (it.kind == ITEM_FILE)
+		*total += attr->size;
+	return 0;
+}
+
+int cmd_get(int argc, char **argv)
+{
+	int recursive = 0, opt, into_dir, errs = 0;
+	char lp[PATH_MAX], name[STORE_NAME_MAX + 1];
+	const char *local;
+	struct stat st;
+	struct job j;
+
+	while ((opt = getopt(argc, argv, "r")) != -1) {
+		if (opt != 'r')
+			return ctl_error("usage: get [-r] REMOTE... LOCAL");
+		recursive = 1;
+	}
+	if (argc - optind < 2)
+		return ctl_error("usage: get [-r] REMOTE... LOCAL");
+	local = argv[argc - 1];
+	into_dir = stat(local, &st) == 0 && S_ISDIR(st.st_mode);
+	if (argc - optind > 2 && !into_dir)
+		return ctl_error("%s: must be an existing folder to copy "
+				 "several files into", local);
+	memset(&j, 0, sizeof(j));
+	pthread_mutex_init(&j.mu, NULL);
+	get_total = 0;
+	for (int i = optind; i < argc - 1; i++) {
+		struct wire_attr attr;
+		int rc = store_resolve(ctl_client(), argv[i], &attr);
+
+		if (rc) {
+			errs += ctl_lib_error(rc, argv[i]);
+			continue;
+		}
+		if (into_dir) {
+			path_base(argv[i], name, sizeof(name));
+			if (!name[0])
+				snprintf(name, sizeof(name), "root");
+			if ((size_t)snprintf(lp, sizeof(lp), "%s/%s", local,
+					     name) >= sizeof(lp)) {
+				errs += ctl_error("path too long: %s/%s", local,
+						  name);
+				continue;
+			}
+		} else {
+			snprintf(lp, sizeof(lp), "%s", local);
+		}
+		errs += get_walk(&j, &attr, argv[i], lp, recursive, &get_total);
+	}
+	progress_start(&j.prog, "get", get_total);
+	run_workers(&j, get_worker, j.n);
+	progress_end(&j.prog);
+	errs += j.errors;
+	job_free(&j);
+	pthread_mutex_destroy(&j.mu);
+	return errs ? 1 : 0;
+}
+
+int cmd_cat(int argc, char **argv)
+{
+	struct wire_attr attr;
+	struct item it;
+	int rc;
+
+	if (argc != 2)
+		return ctl_error("usage: cat PATH");
+	rc = store_resolve(ctl_client(), argv[1], &attr);
+	if (rc)
+		return ctl_lib_error(rc, argv[1]);
+	if (S_ISDIR(attr.mode))
+		return ctl_error("%s: is a folder", argv[1]);
+	memset(&it, 0, sizeof(it));
+	it.attr = attr;
+	rc = get_file(NULL, &it, 1);
+	if (rc)
+		return ctl_lib_error(rc, argv[1]);
+	return 0;
+}
