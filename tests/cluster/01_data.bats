@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# Data round trips through a 6-OSD 4+2 cluster: put, get and cat compared
+# by sha256, overwrites, and a tree of 1,000 files in folders.
+
+load helpers
+
+setup_file() { cluster_start; }
+teardown_file() { cluster_stop; }
+
+@test "put/get round trip of files of every interesting size" {
+	for size in 0 1 4095 65536 65537 4194303 4194304 4194305 104857600; do
+		make_file "$WORK/in.$size" "$size"
+		run ctl put "$WORK/in.$size" "/f.$size"
+		[ "$status" -eq 0 ] || { echo "put $size: $output"; false; }
+		run ctl get "/f.$size" "$WORK/out.$size"
+		[ "$status" -eq 0 ] || { echo "get $size: $output"; false; }
+		[ "$(stat -c %s "$WORK/out.$size")" -eq "$size" ]
+		[ "$(sha "$WORK/in.$size")" = "$(sha "$WORK/out.$size")" ]
+	done
+}
+
+@test "cat writes the file to stdout" {
+	make_file "$WORK/c" 300000
+	ctl put "$WORK/c" /c
+	[ "$(ctl cat /c | sha256sum | cut -d' ' -f1)" = "$(sha "$WORK/c")" ]
+}
+
+@test "an overwrite replaces the content, larger and smaller" {
+	make_file "$WORK/o1" 9000000
+	make_file "$WORK/o2" 5000
+	make_file "$WORK/o3" 13000000
+	ctl put "$WORK/o1" /o
+	ctl put "$WORK/o2" /o
+	ctl get /o "$WORK/o2.back"
+	[ "$(sha "$WORK/o2")" = "$(sha "$WORK/o2.back")" ]
+	ctl put "$WORK/o3" /o
+	ctl get /o "$WORK/o3.back"
+	[ "$(sha "$WORK/o3")" = "$(sha "$WORK/o3.back")" ]
+}
+
+@test "put into an existing folder keeps the file name" {
+	make_file "$WORK/named.bin" 1234
+	ctl mkdir /into
+	ctl put "$WORK/named.bin" /into
+	ctl get /into/named.bin "$WORK/named.back"
+	[ "$(sha "$WORK/named.bin")" = "$(sha "$WORK/named.back")" ]
+	mkdir -p "$WORK/outdir"
+	ctl get /into/named.bin "$WORK/outdir"
+	[ -f "$WORK/outdir/named.bin" ]
+}
+
+@test "a tree of 1,000 files in folders round-trips with put -r and get -r" {
+	src=$WORK/tree
+	for d in $(seq 0 19); do
+		mkdir -p "$src/d$d/sub$((d % 3))"
+		for f in $(seq 0 49); do
+			if [ $((f % 2)) = 0 ]; then p="$src/d$d/f$f"; else p="$src/d$d/sub$((d % 3))/f$f"; fi
+			head -c $(( (d * 50 + f) * 97 % 70000 )) /dev/urandom >"$p"
+		done
+	done
+	[ "$(find "$src" -type f | wc -l)" -eq 1000 ]
+	run ctl put -r "$src" /tree
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run ctl get -r /tree "$WORK/tree.back"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	diff -r "$src" "$WORK/tree.back"
+	[ "$(find "$WORK/tree.back" -type f | wc -l)" -eq 1000 ]
+}
+
+@test "status reports a healthy cluster and counts objects" {
+	[ "$(health)" = "HEALTH_OK" ]
+	[ "$(status_field total)" -ge 6 ]
+	ctl status | grep -q "HEALTH_OK"
+	ctl df | grep -q raw
+	ctl osd tree | grep -q "osd.5"
+	ctl osd df | grep -q TOTAL
+}
