@@ -61,15 +61,16 @@ uint8_t *wire_enc_shard_put_inplace(struct wbuf *w,
 				    const struct wire_shard_put *m,
 				    uint8_t **csums)
 {
-	uint8_t *c, *d;
+	size_t clen = (size_t)wire_csum_count(m->data_len) * 4;
+	uint8_t *c;
 
 	enc_put_fields(w, m);
-	c = wbuf_reserve(w, (size_t)wire_csum_count(m->data_len) * 4);
-	d = wbuf_reserve(w, m->data_len);
-	if (w->err)
+	/* One reservation for both: a second could move the first. */
+	c = wbuf_reserve(w, clen + m->data_len);
+	if (!c)
 		return NULL;
 	*csums = c;
-	return d;
+	return c + clen;
 }
 
 int wire_dec_shard_put(const uint8_t *p, size_t len, struct wire_shard_put *m)
