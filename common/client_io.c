@@ -961,7 +961,8 @@ struct store_reader {
 	struct wire_attr file;
 	uint64_t size, pos;
 	uint32_t object_size;
-	uint8_t *inline_data; /* inline files: the whole content */
+	uint8_t *inline_data; /* inline files: their data */
+	uint32_t inline_len;
 	struct wire_obj *objs; /* sorted by objno */
 	size_t n_objs;
 	size_t next_obj;    /* index into objs of the next object to start */
@@ -1002,7 +1003,9 @@ int store_reader_open(struct store_client *c, const struct wire_attr *file,
 	r->size = a.size;
 	r->object_size = a.object_size;
 	if (a.flags & WIRE_ATTR_INLINE) {
-		r->size = MIN(a.size, inl);
+		/* Inline data may be shorter than the size (a truncate up):
+		 * the rest reads as zeros. */
+		r->inline_len = MIN(inl, STORE_INLINE_MAX);
 		*out = r;
 		return 0;
 	}
@@ -1087,8 +1090,11 @@ ssize_t store_reader_read(struct store_reader *r, void *buf, size_t len)
 
 	if (r->inline_data) {
 		size_t n = r->pos < r->size ? MIN(len, r->size - r->pos) : 0;
+		size_t have = r->pos < r->inline_len ?
+				      MIN(n, r->inline_len - r->pos) : 0;
 
-		memcpy(buf, r->inline_data + r->pos, n);
+		memcpy(buf, r->inline_data + r->pos, have);
+		memset((uint8_t *)buf + have, 0, n - have);
 		r->pos += n;
 		return (ssize_t)n;
 	}

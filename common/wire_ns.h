@@ -64,8 +64,10 @@ enum {
 	WIRE_READDIR_PLUS = 1 << 0,   /* READDIR: attrs with entries */
 	WIRE_RENAME_NOREPLACE = 1 << 0,
 	WIRE_RENAME_EXCHANGE = 1 << 1,
-	WIRE_UNLINK_KEEP = 1 << 0,    /* UNLINK/RENAME: keep the inode as an
+	WIRE_RENAME_KEEP = 1 << 2,    /* RENAME: keep a replaced file as an
 				       * orphan, still open by this client */
+	WIRE_UNLINK_KEEP = 1 << 0,    /* UNLINK: keep the inode as an orphan,
+				       * still open by this client */
 	WIRE_COMMIT_TRUNC = 1 << 0,   /* COMMIT: size is exact, may shrink */
 	WIRE_COMMIT_INLINE = 1 << 1,  /* COMMIT: data is the whole file */
 	WIRE_COMMIT_MTIME = 1 << 2,   /* COMMIT: set mtime (and ctime) */

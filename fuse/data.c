@@ -51,6 +51,7 @@ struct sfs_ra_set {
 };
 
 static struct sfs_ra_set *ra_of(struct sfs_file *f);
+static int inline_to_objects(struct sfs_file *f);
 
 /* ---- the worker pool ---------------------------------------------------*/
 
@@ -237,7 +238,21 @@ int sfs_file_open(struct sfs *fs, struct sfs_inode *in,
 		f->ilen = MIN(ilen, fs->inline_max);
 		if (f->ilen)
 			memcpy(f->ibuf, idata, f->ilen);
-		f->size = f->ilen;
+		/* Inline data may be shorter than the size (a truncate up):
+		 * the rest is zeros, which ibuf already holds. */
+		f->size = a->size;
+		if (f->size > fs->inline_max) {
+			uint64_t size = f->size;
+
+			f->size = f->ilen;
+			if (inline_to_objects(f)) {
+				sfs_file_free(f);
+				return -ENOMEM;
+			}
+			f->size = size;
+		} else {
+			f->ilen = (uint32_t)f->size;
+		}
 		in->f = f;
 		return 0;
 	}

@@ -352,18 +352,12 @@ static void sfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		wflags |= WIRE_RENAME_EXCHANGE;
 	if (!flags)
 		open_ino = open_target(newparent, newname);
-	if (open_ino) {
-		/* The file replaced is open here: keep it as an orphan. */
-		rc = store_unlink(sfs_g->c, newparent, newname, WIRE_UNLINK_KEEP,
-				  NULL);
-		if (rc && rc != -ENOENT) {
-			reply_err(req, rc);
-			return;
-		}
-		mark_orphan(open_ino);
-	}
+	if (open_ino)
+		wflags |= WIRE_RENAME_KEEP; /* the file replaced is open here */
 	rc = store_rename(sfs_g->c, parent, name, newparent, newname, wflags,
 			  NULL);
+	if (rc == 0 && open_ino)
+		mark_orphan(open_ino);
 	reply_err(req, rc);
 }
 

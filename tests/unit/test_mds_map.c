@@ -1,0 +1,604 @@
+/*
+ * test_mds_map.c -- the MDS as monitor, driven through its dispatcher
+ * (frames in, frames out) with a fake clock: OSD boot, id reuse by uuid,
+ * cluster id mismatch, heartbeats, marking down and out after their
+ * intervals and back up, operator commands, map epochs and MAP_GET,
+ * persistence, and the status computation checked against placement
+ * computed independently.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "../../mds/mds.h"
+#include "crush.h"
+#include "log.h"
+#include "util.h"
+#include "wire.h"
+#include "wire_mon.h"
+#include "wire_ns.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char dir[64];
+static struct mds *M;
+/* The last reply. */
+static struct wire_hdr H;
+static uint8_t *P;
+static char E[STORE_ERRMSG_MAX + 1];
+
+static void reply_cb(void *arg, struct mds_msg *msg)
+{
+	(void)arg;
+	assert_int_equal(wire_hdr_decode(msg->reply.p, msg->reply.len, &H), 0);
+	free(P);
+	P = malloc(msg->reply.len);
+	memcpy(P, msg->reply.p, msg->reply.len);
+	E[0] = '\0';
+	if (H.status)
+		wire_dec_error(wire_payload(P), H.payload_len, E, sizeof(E));
+}
+
+/* Send one request (type, payload) through the dispatcher; returns the
+ * reply's status. */
+static int call(unsigned type, const struct wbuf *pl)
+{
+	struct mds_msg msg;
+	struct wbuf w;
+
+	wbuf_init(&w);
+	wire_msg_begin(&w, type, 0, 1, 0, 0);
+	if (pl)
+		wbuf_raw(&w, pl->p, pl->len);
+	assert_int_equal(wire_msg_finish(&w, 0), 0);
+	memset(&msg, 0, sizeof(msg));
+	msg.frame = w.p;
+	msg.len = w.len;
+	assert_int_equal(wire_hdr_decode(w.p, w.len, &msg.hdr), 0);
+	mds_handle(M, &msg, 1, reply_cb, NULL);
+	wbuf_free(&w);
+	assert_int_equal(H.epoch, mds_epoch(M));
+	return H.status;
+}
+
+static void uuid_of(int n, uint8_t uuid[16])
+{
+	memset(uuid, 0, 16);
+	uuid[0] = 0xab;
+	uuid[15] = (uint8_t)n;
+}
+
+static int boot(int n, const char *host, const uint8_t *cluster,
+		uint32_t *id)
+{
+	struct wire_osd_boot b;
+	struct wire_osd_boot_reply r;
+	struct wbuf w;
+	int rc;
+
+	memset(&b, 0, sizeof(b));
+	if (cluster)
+		memcpy(b.cluster_id, cluster, 16);
+	uuid_of(n, b.uuid);
+	b.osd_id = WIRE_OSD_NEW;
+	b.weight = 1.0;
+	b.capacity = 1000ull << 30;
+	b.used = 10ull << 30;
+	snprintf(b.host, sizeof(b.host), "%s", host);
+	snprintf(b.addr, sizeof(b.addr), "tcp://127.0.0.1:%d", 7000 + n);
+	wbuf_init(&w);
+	wire_enc_osd_boot(&w, &b);
+	rc = call(WIRE_OSD_BOOT, &w);
+	wbuf_free(&w);
+	if (rc == 0) {
+		assert_int_equal(wire_dec_osd_boot_reply(wire_payload(P),
+							 H.payload_len, &r), 0);
+		assert_memory_equal(r.cluster_id, M->cluster_id, 16);
+		if (id)
+			*id = r.osd_id;
+	}
+	return rc;
+}
+
+static int heartbeat(uint32_t id, uint64_t used, uint64_t queued)
+{
+	struct wire_heartbeat hb;
+	struct wbuf w;
+	int rc;
+
+	memset(&hb, 0, sizeof(hb));
+	hb.osd_id = id;
+	hb.capacity = 1000ull << 30;
+	hb.used = used;
+	hb.recovery_queued = queued;
+	wbuf_init(&w);
+	wire_enc_heartbeat(&w, &hb);
+	rc = call(WIRE_HEARTBEAT, &w);
+	wbuf_free(&w);
+	return rc;
+}
+
+static int osd_cmd(uint32_t op, uint32_t id, double weight)
+{
+	struct wire_osd_cmd c = { op, id, weight };
+	struct wbuf w;
+	int rc;
+
+	wbuf_init(&w);
+	wire_enc_osd_cmd(&w, &c);
+	rc = call(WIRE_OSD_CMD, &w);
+	wbuf_free(&w);
+	return rc;
+}
+
+static void status(struct wire_status *st)
+{
+	assert_int_equal(call(WIRE_STATUS, NULL), 0);
+	assert_int_equal(wire_dec_status(wire_payload(P), H.payload_len, st),
+			 0);
+	assert_int_equal(st->epoch, mds_epoch(M));
+}
+
+static const struct map_osd *osd(uint32_t id)
+{
+	const struct map_osd *o = map_osd(&M->om.map, id);
+
+	assert_non_null(o);
+	return o;
+}
+
+static void open_mds(void)
+{
+	struct mds_opts o;
+	char err[1024];
+
+	mds_opts_default(&o);
+	o.dir = dir;
+	o.nosync = 1;
+	o.map_size = 1ull << 30;
+	assert_int_equal(mds_open(&o, &M, err, sizeof(err)), 0);
+}
+
+static int setup(void **state)
+{
+	struct mds_cluster_opts co;
+	struct mds_opts o;
+	uint8_t id[16];
+	char err[1024];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/test_mds_map.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	mds_opts_default(&o);
+	o.dir = dir;
+	o.nosync = 1;
+	o.map_size = 1ull << 30;
+	mds_cluster_opts_default(&co);
+	co.pg_num = 64;
+	co.object_size = 65536;
+	assert_int_equal(mds_create(&o, &co, id, err, sizeof(err)), 0);
+	open_mds();
+	assert_memory_equal(M->cluster_id, id, 16);
+	M->fake_now_ms = 1000000;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	mds_close(M);
+	M = NULL;
+	free(P);
+	P = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static void test_boot_and_ids(void **state)
+{
+	uint8_t other[16];
+	uint32_t id;
+	char hex[33];
+
+	(void)state;
+	assert_int_equal(mds_epoch(M), 1);
+	assert_int_equal(boot(1, "h1", NULL, &id), 0);
+	assert_int_equal(id, 0);
+	assert_int_equal(mds_epoch(M), 2);
+	assert_true(osd(0)->up && osd(0)->in);
+	assert_string_equal(osd(0)->host, "h1");
+	assert_string_equal(osd(0)->addr, "tcp://127.0.0.1:7001");
+	assert_int_equal(boot(2, "h2", M->cluster_id, &id), 0);
+	assert_int_equal(id, 1);
+	assert_int_equal(mds_epoch(M), 3);
+	/* A known uuid gets its id back, whatever cluster id it sends
+	 * (zero: a folder that lost its superblock's id). */
+	assert_int_equal(boot(1, "h1", M->cluster_id, &id), 0);
+	assert_int_equal(id, 0);
+	assert_int_equal(mds_epoch(M), 4);
+	assert_int_equal(M->om.map.n_osds, 2);
+	/* Another cluster's folder is refused, naming both ids. */
+	memset(other, 0x5a, sizeof(other));
+	assert_int_equal(boot(3, "h3", other, NULL), -EXDEV);
+	osdmap_id_hex(other, hex);
+	assert_non_null(strstr(E, hex));
+	osdmap_id_hex(M->cluster_id, hex);
+	assert_non_null(strstr(E, hex));
+	assert_int_equal(mds_epoch(M), 4);
+	/* Bad host or address. */
+	assert_int_equal(boot(4, "", NULL, NULL), -EINVAL);
+	/* Garbage payload: -EBADMSG, and the MDS goes on. */
+	{
+		struct wbuf w;
+
+		wbuf_init(&w);
+		wbuf_u32(&w, 7);
+		assert_int_equal(call(WIRE_OSD_BOOT, &w), -EBADMSG);
+		wbuf_free(&w);
+	}
+	assert_int_equal(boot(4, "h4", NULL, &id), 0);
+	assert_int_equal(id, 2);
+}
+
+static void test_heartbeats_down_out(void **state)
+{
+	uint64_t t0 = M->fake_now_ms, e;
+	uint32_t id;
+
+	(void)state;
+	assert_int_equal(boot(1, "h1", NULL, &id), 0);
+	e = mds_epoch(M);
+	assert_int_equal(heartbeat(99, 0, 0), -ENOENT);
+	assert_non_null(strstr(E, "osd.99"));
+	/* Heartbeats change no epoch, but record usage. */
+	M->fake_now_ms = t0 + 4000;
+	assert_int_equal(heartbeat(id, 123, 0), 0);
+	assert_int_equal(osd(id)->used, 123);
+	assert_int_equal(mds_epoch(M), e);
+	/* Silent for less than the grace: still up. */
+	M->fake_now_ms = t0 + 8900;
+	assert_int_equal(mds_tick(M), 0);
+	assert_true(osd(id)->up);
+	assert_int_equal(mds_epoch(M), e);
+	/* Past the grace: down, new epoch. */
+	M->fake_now_ms = t0 + 9100;
+	assert_int_equal(mds_tick(M), 0);
+	assert_false(osd(id)->up);
+	assert_true(osd(id)->in);
+	assert_int_equal(mds_epoch(M), e + 1);
+	/* A heartbeat from a down OSD marks it up. */
+	assert_int_equal(heartbeat(id, 0, 0), 0);
+	assert_true(osd(id)->up);
+	assert_int_equal(mds_epoch(M), e + 2);
+	assert_int_equal(H.epoch, e + 2);
+	/* Down for down_out_interval: out, and back in when it returns. */
+	M->fake_now_ms = t0 + 20000;
+	assert_int_equal(mds_tick(M), 0);
+	assert_false(osd(id)->up);
+	M->fake_now_ms = t0 + 20000 + 59000;
+	assert_int_equal(mds_tick(M), 0);
+	assert_true(osd(id)->in);
+	M->fake_now_ms = t0 + 20000 + 60000;
+	assert_int_equal(mds_tick(M), 0);
+	assert_false(osd(id)->in);
+	assert_int_equal(mds_epoch(M), e + 4);
+	assert_true(M->om.rt[id].flags & MDS_OSD_F_AUTO_OUT);
+	assert_int_equal(heartbeat(id, 0, 0), 0);
+	assert_true(osd(id)->up && osd(id)->in);
+	assert_int_equal(mds_epoch(M), e + 5);
+	/* Nothing due: no epoch. */
+	assert_int_equal(mds_tick(M), 0);
+	assert_int_equal(mds_epoch(M), e + 5);
+}
+
+static void test_osd_cmds(void **state)
+{
+	uint32_t a, b;
+	uint64_t e;
+
+	(void)state;
+	assert_int_equal(boot(1, "h1", NULL, &a), 0);
+	assert_int_equal(boot(2, "h2", NULL, &b), 0);
+	e = mds_epoch(M);
+	assert_int_equal(osd_cmd(WIRE_OSD_OUT, 7, 0), -ENOENT);
+	assert_int_equal(osd_cmd(WIRE_OSD_RM, a, 0), -EBUSY);
+	assert_non_null(strstr(E, "osd.0"));
+	/* Out by an operator: a reboot leaves it out. */
+	assert_int_equal(osd_cmd(WIRE_OSD_OUT, a, 0), 0);
+	assert_false(osd(a)->in);
+	assert_int_equal(mds_epoch(M), e + 1);
+	assert_int_equal(osd_cmd(WIRE_OSD_OUT, a, 0), 0); /* no change */
+	assert_int_equal(mds_epoch(M), e + 1);
+	assert_int_equal(boot(1, "h1", NULL, NULL), 0);
+	assert_false(osd(a)->in);
+	assert_int_equal(osd_cmd(WIRE_OSD_IN, a, 0), 0);
+	assert_true(osd(a)->in);
+	/* Reweight sticks across a reboot. */
+	assert_int_equal(osd_cmd(WIRE_OSD_REWEIGHT, b, 2.5), 0);
+	assert_true(osd(b)->weight == 2.5);
+	assert_int_equal(boot(2, "h2", NULL, NULL), 0);
+	assert_true(osd(b)->weight == 2.5);
+	assert_int_equal(osd_cmd(WIRE_OSD_REWEIGHT, b, 70000.0), -EINVAL);
+	/* Remove: only when down and out; the uuid keeps its id. */
+	assert_int_equal(osd_cmd(WIRE_OSD_DOWN, b, 0), 0);
+	assert_false(osd(b)->up);
+	assert_int_equal(osd_cmd(WIRE_OSD_RM, b, 0), -EBUSY);
+	assert_int_equal(osd_cmd(WIRE_OSD_OUT, b, 0), 0);
+	e = mds_epoch(M);
+	assert_int_equal(osd_cmd(WIRE_OSD_RM, b, 0), 0);
+	assert_int_equal(mds_epoch(M), e + 1);
+	assert_null(map_osd(&M->om.map, b));
+	assert_int_equal(M->om.map.n_osds, 1);
+	assert_int_equal(map_check(&M->om.map), 0);
+	assert_int_equal(heartbeat(b, 0, 0), -ENOENT);
+	assert_int_equal(boot(2, "h2", NULL, &b), 0);
+	assert_int_equal(b, 1);
+	assert_true(osd(b)->in);
+	assert_true(osd(b)->weight == 1.0); /* operator settings went */
+	/* A new uuid never gets a removed OSD's id. */
+	assert_int_equal(boot(3, "h3", NULL, &b), 0);
+	assert_int_equal(b, 2);
+}
+
+static void test_map_get_and_persistence(void **state)
+{
+	struct wire_map_get g = { 0 };
+	struct store_map m;
+	struct wbuf w;
+	uint32_t id;
+	uint64_t e, t;
+
+	(void)state;
+	assert_int_equal(boot(1, "h1", NULL, &id), 0);
+	assert_int_equal(boot(2, "h2", NULL, NULL), 0);
+	assert_int_equal(osd_cmd(WIRE_OSD_DOWN, 1, 0), 0);
+	e = mds_epoch(M);
+	wbuf_init(&w);
+	wire_enc_map_get(&w, &g);
+	assert_int_equal(call(WIRE_MAP_GET, &w), 0);
+	map_init(&m);
+	assert_int_equal(wire_dec_map(wire_payload(P), H.payload_len, &m), 0);
+	assert_int_equal(m.epoch, e);
+	assert_memory_equal(m.cluster_id, M->cluster_id, 16);
+	assert_int_equal(map_count_osds(&m, -1, -1), 2);
+	assert_int_equal(m.n_pools, 1);
+	assert_int_equal(m.pools[0].k, 4);
+	assert_int_equal(m.pools[0].m, 2);
+	assert_int_equal(m.pools[0].min_size, 5);
+	assert_int_equal(m.pools[0].pg_num, 64);
+	assert_string_equal(m.pools[0].name, "data");
+	map_free(&m);
+	wbuf_free(&w);
+	/* Current: empty payload. */
+	g.have_epoch = e;
+	wbuf_init(&w);
+	wire_enc_map_get(&w, &g);
+	assert_int_equal(call(WIRE_MAP_GET, &w), 0);
+	assert_int_equal(H.payload_len, 0);
+	wbuf_free(&w);
+	/* Restart: same map and epoch; OSDs marked up get a fresh grace. */
+	mds_close(M);
+	open_mds();
+	assert_int_equal(mds_epoch(M), e);
+	assert_true(osd(0)->up);
+	assert_false(osd(1)->up);
+	t = now_ms();
+	M->fake_now_ms = t + 4000;
+	assert_int_equal(mds_tick(M), 0);
+	assert_true(osd(0)->up);
+	assert_int_equal(mds_epoch(M), e);
+	assert_int_equal(heartbeat(0, 0, 0), 0);
+	M->fake_now_ms = t + 8000;
+	assert_int_equal(mds_tick(M), 0);
+	assert_true(osd(0)->up);
+	M->fake_now_ms = t + 9100;
+	assert_int_equal(mds_tick(M), 0);
+	assert_false(osd(0)->up);
+	/* A stored operator flag survives too. */
+	assert_int_equal(osd_cmd(WIRE_OSD_OUT, 0, 0), 0);
+	mds_close(M);
+	open_mds();
+	assert_true(M->om.rt[0].flags & MDS_OSD_F_ADMIN_OUT);
+	assert_int_equal(boot(1, "h1", NULL, NULL), 0);
+	assert_false(osd(0)->in);
+}
+
+/* Objects: files with n objects each, committed through the dispatcher. */
+static void make_objects(int files, int per_file)
+{
+	for (int f = 0; f < files; f++) {
+		struct wire_ns_req *q = calloc(1, sizeof(*q));
+		struct wire_ns_reply r;
+		struct wbuf w, objs;
+
+		q->ino = 1;
+		q->mode = S_IFREG | 0644;
+		snprintf(q->name, sizeof(q->name), "f%d", f);
+		wbuf_init(&w);
+		wire_enc_ns_req(&w, WIRE_CREATE, q);
+		assert_int_equal(call(WIRE_CREATE, &w), 0);
+		wbuf_free(&w);
+		assert_int_equal(wire_dec_ns_reply(WIRE_CREATE, wire_payload(P),
+						   H.payload_len, &r), 0);
+		memset(q, 0, sizeof(*q));
+		q->ino = r.attr.ino;
+		wbuf_init(&objs);
+		for (int i = 0; i < per_file; i++) {
+			struct wire_obj o = { (uint64_t)i, 1, 100 };
+
+			wire_enc_obj(&objs, &o);
+		}
+		q->n_objs = (uint32_t)per_file;
+		wire_ns_set_list(&q->objs, &objs);
+		wbuf_init(&w);
+		wire_enc_ns_req(&w, WIRE_COMMIT, q);
+		assert_int_equal(call(WIRE_COMMIT, &w), 0);
+		wbuf_free(&w);
+		wbuf_free(&objs);
+		free(q);
+	}
+}
+
+/* Degraded / unfound counts computed here from the map and CRUSH. */
+static void expect(int files, int per_file, uint64_t *degraded,
+		   uint64_t *unfound)
+{
+	const struct map_pool *p = map_pool(&M->om.map, 1);
+	struct crush_tree *t;
+
+	*degraded = *unfound = 0;
+	assert_int_equal(crush_build(&M->om.map, &t), 0);
+	for (int f = 0; f < files; f++) {
+		char name[16];
+		uint64_t ino;
+
+		/* Inodes are given out in order from 2. */
+		snprintf(name, sizeof(name), "f%d", f);
+		ino = 2 + (uint64_t)f;
+		for (int i = 0; i < per_file; i++) {
+			uint32_t set[STORE_EC_MAX_SHARDS], pg;
+			int up = 0;
+
+			pg = crush_object_pg(p, ino, (uint64_t)i);
+			assert_true(crush_map_pg(t, p, pg, 0, set) >= 0);
+			for (int j = 0; j < p->k + p->m; j++)
+				up += set[j] != CRUSH_NONE &&
+				      map_osd(&M->om.map, set[j])->up;
+			*degraded += up < p->k + p->m;
+			*unfound += up < p->k;
+		}
+	}
+	crush_free(t);
+}
+
+static void test_status(void **state)
+{
+	enum { FILES = 20, PER = 10, OSDS = 8 };
+	struct wire_status st;
+	uint64_t deg, unf;
+	char host[16];
+
+	(void)state;
+	status(&st);
+	assert_int_equal(st.health, WIRE_HEALTH_ERR);
+	assert_non_null(strstr(st.summary, "no OSDs"));
+	assert_int_equal(st.files, 1);
+	for (int i = 0; i < OSDS; i++) {
+		snprintf(host, sizeof(host), "host%d", i);
+		assert_int_equal(boot(i, host, NULL, NULL), 0);
+	}
+	make_objects(FILES, PER);
+	status(&st);
+	assert_int_equal(st.health, WIRE_HEALTH_OK);
+	assert_string_equal(st.summary, "");
+	assert_int_equal(st.osds_total, OSDS);
+	assert_int_equal(st.osds_up, OSDS);
+	assert_int_equal(st.osds_in, OSDS);
+	assert_int_equal(st.objects_total, FILES * PER);
+	assert_int_equal(st.objects_degraded, 0);
+	assert_int_equal(st.files, 1 + FILES);
+	assert_int_equal(st.bytes_total, OSDS * (1000ull << 30));
+	assert_int_equal(st.bytes_used, OSDS * (10ull << 30));
+	/* One OSD down: the objects of its PGs are degraded. */
+	assert_int_equal(osd_cmd(WIRE_OSD_DOWN, 3, 0), 0);
+	status(&st);
+	expect(FILES, PER, &deg, &unf);
+	assert_int_equal(st.health, WIRE_HEALTH_WARN);
+	assert_true(deg > 0 && deg < FILES * PER);
+	assert_int_equal(st.objects_degraded, deg);
+	assert_int_equal(st.objects_unfound, 0);
+	assert_int_equal(st.osds_up, OSDS - 1);
+	assert_non_null(strstr(st.summary, "1 osds down"));
+	assert_non_null(strstr(st.summary, "degraded"));
+	/* Three down (m = 2): PGs holding all three are unfound. */
+	assert_int_equal(osd_cmd(WIRE_OSD_DOWN, 5, 0), 0);
+	assert_int_equal(osd_cmd(WIRE_OSD_DOWN, 6, 0), 0);
+	status(&st);
+	expect(FILES, PER, &deg, &unf);
+	assert_int_equal(st.objects_degraded, deg);
+	assert_int_equal(st.objects_unfound, unf);
+	assert_true(unf > 0);
+	assert_int_equal(st.health, WIRE_HEALTH_ERR);
+	assert_non_null(strstr(st.summary, "unfound"));
+	/* Marked out, their positions move to up OSDs: with 5 hosts left
+	 * for 6 positions every PG keeps one empty position (degraded) but
+	 * none is unfound. */
+	assert_int_equal(osd_cmd(WIRE_OSD_OUT, 3, 0), 0);
+	assert_int_equal(osd_cmd(WIRE_OSD_OUT, 5, 0), 0);
+	assert_int_equal(osd_cmd(WIRE_OSD_OUT, 6, 0), 0);
+	status(&st);
+	expect(FILES, PER, &deg, &unf);
+	assert_int_equal(st.objects_degraded, deg);
+	assert_int_equal(st.objects_unfound, 0);
+	assert_int_equal(st.health, WIRE_HEALTH_WARN);
+	assert_int_equal(st.bytes_total, (OSDS - 3) * (1000ull << 30));
+	/* Back up and in: OK again.  Recovery the OSDs report shows. */
+	for (uint32_t i = 3; i <= 6; i++) {
+		if (i == 4)
+			continue;
+		assert_int_equal(osd_cmd(WIRE_OSD_IN, i, 0), 0);
+		assert_int_equal(heartbeat(i, 10ull << 30, 0), 0);
+	}
+	status(&st);
+	assert_int_equal(st.health, WIRE_HEALTH_OK);
+	assert_int_equal(heartbeat(0, 10ull << 30, 17), 0);
+	status(&st);
+	assert_int_equal(st.objects_misplaced, 17);
+	assert_int_equal(st.health, WIRE_HEALTH_WARN);
+}
+
+static void test_statfs_and_ping(void **state)
+{
+	struct wire_ns_reply r;
+	struct wbuf w;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		char host[8];
+
+		snprintf(host, sizeof(host), "h%d", i);
+		assert_int_equal(boot(i, host, NULL, NULL), 0);
+	}
+	assert_int_equal(call(WIRE_STATFS, NULL), 0);
+	assert_int_equal(wire_dec_ns_reply(WIRE_STATFS, wire_payload(P),
+					   H.payload_len, &r), 0);
+	/* Usable space: raw x k / (k + m). */
+	assert_int_equal(r.f_blocks, 3 * (1000ull << 30) * 4 / 6 / 4096);
+	assert_int_equal(r.f_bfree, 3 * (990ull << 30) * 4 / 6 / 4096);
+	assert_int_equal(r.f_files, 1);
+	wbuf_init(&w);
+	wbuf_raw(&w, "echo me", 7);
+	assert_int_equal(call(WIRE_PING, &w), 0);
+	assert_int_equal(H.payload_len, 7);
+	assert_memory_equal(wire_payload(P), "echo me", 7);
+	wbuf_free(&w);
+	assert_int_equal(call(WIRE_MAP_PUSH, NULL), -EOPNOTSUPP);
+	assert_int_equal(call(60, NULL), -EOPNOTSUPP);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_boot_and_ids, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeats_down_out, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_osd_cmds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_get_and_persistence,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statfs_and_ping, setup,
+						teardown),
+	};
+
+	log_init("test_mds_map", LOG_WARN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
