@@ -194,6 +194,12 @@ int store_open(struct store_client *c, uint64_t ino, uint32_t flags,
 	       struct wire_attr *attr, void *buf, size_t cap,
 	       uint32_t *data_len);
 
+/* Delete the shards of object versions nobody will commit (superseded
+ * before their commit).  Best effort: what fails is collected later. */
+void store_discard_objects(struct store_client *c, uint32_t pool,
+			   uint64_t ino, const struct wire_obj *objs,
+			   uint32_t n);
+
 /* A new, unique object version for this session. */
 uint64_t store_new_version(struct store_client *c);
 

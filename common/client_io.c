@@ -693,6 +693,13 @@ void client_delete_versions(struct store_client *c, uint32_t pool,
 	free(calls);
 }
 
+void store_discard_objects(struct store_client *c, uint32_t pool,
+			   uint64_t ino, const struct wire_obj *objs,
+			   uint32_t n)
+{
+	client_delete_versions(c, pool, ino, objs, n);
+}
+
 int store_commit(struct store_client *c, uint64_t ino, uint32_t flags,
 		 uint32_t valid, uint64_t size, int64_t mtime_ns,
 		 const struct wire_obj *objs, uint32_t n, const void *data,

@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,6 +39,7 @@ struct sfs_wjob {
 	uint64_t objno;
 	uint8_t *buf;
 	uint32_t len;
+	uint64_t seq;          /* JOB_WRITE: f->wseq when issued */
 	struct wire_obj obj;   /* JOB_FETCH */
 	struct sfs_ra *ra;     /* JOB_FETCH */
 	struct sfs_wjob *next;
@@ -52,6 +54,8 @@ struct sfs_ra_set {
 
 static struct sfs_ra_set *ra_of(struct sfs_file *f);
 static int inline_to_objects(struct sfs_file *f);
+static int add_pending(struct sfs_file *f, const struct wire_obj *o,
+		       uint64_t seq);
 
 /* ---- the worker pool ---------------------------------------------------*/
 
@@ -72,22 +76,12 @@ static void job_run(struct sfs *fs, struct sfs_wjob *j)
 				 store_last_error());
 		pthread_mutex_lock(&in->mu);
 		f = in->f;
-		if (rc == 0 && f->n_pending == f->cap_pending) {
-			uint32_t nc = f->cap_pending ? f->cap_pending * 2 : 64;
-			struct wire_obj *np = realloc(f->pending,
-						      nc * sizeof(*np));
+		if (rc == 0) {
+			struct wire_obj o = { j->objno, version, j->len };
 
-			if (np) {
-				f->pending = np;
-				f->cap_pending = nc;
-			} else {
-				rc = -ENOMEM;
-			}
+			rc = add_pending(f, &o, j->seq);
 		}
-		if (rc == 0)
-			f->pending[f->n_pending++] = (struct wire_obj){
-				j->objno, version, j->len };
-		else if (!f->err)
+		if (rc && !f->err)
 			f->err = rc;
 		f->inflight--;
 		pthread_cond_broadcast(&f->inflight_cv);
@@ -204,83 +198,134 @@ static struct sfs_ra_set *ra_sets_get(struct sfs_file *f, int create)
 	return x->ra;
 }
 
-int sfs_file_open(struct sfs *fs, struct sfs_inode *in,
-		  const struct wire_attr *a, const void *idata, uint32_t ilen)
+/* Read a file's whole committed object map. */
+static int load_objmap(struct sfs *fs, uint64_t ino, struct wire_obj **objs,
+		       uint32_t *n_objs, uint32_t *cap_objs)
 {
-	struct sfs_file *f = in->f;
-	int more = 1, rc;
+	struct wire_obj *v = NULL;
+	uint32_t n_total = 0;
+	int more = 1, rc = 0;
 
-	if (f) {
-		/* Another handle is open: keep our view (it may be dirty),
-		 * but pick up a newer committed map if nothing is dirty. */
-		if (f->dirty || f->n_pending || f->inflight || f->idirty ||
-		    f->meta_dirty || a->gen == f->objs_gen)
-			return 0;
-		sfs_file_free(f);
-		in->f = NULL;
+	while (more) {
+		uint64_t first = n_total ? v[n_total - 1].objno + 1 : 0;
+		struct wire_obj *nv;
+		uint32_t n = 0;
+
+		nv = realloc(v, (n_total + STORE_LIST_MAX) * sizeof(*nv));
+		if (!nv) {
+			rc = -ENOMEM;
+			break;
+		}
+		v = nv;
+		rc = store_objmap(fs->c, ino, first, STORE_LIST_MAX, v + n_total,
+				  &n, &more);
+		if (rc)
+			break;
+		n_total += n;
+		if (n == 0)
+			break;
 	}
-	f = calloc(1, sizeof(*f) + sizeof(struct sfs_file_ext));
-	if (!f)
-		return -ENOMEM;
-	pthread_cond_init(&f->inflight_cv, NULL);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*objs = v;
+	*n_objs = n_total;
+	*cap_objs = n_total + (v ? STORE_LIST_MAX : 0);
+	return 0;
+}
+
+/* Set a file's content state from the MDS's view (attributes, inline
+ * data, object map).  On error f is unchanged. */
+static int file_load(struct sfs *fs, struct sfs_file *f,
+		     const struct wire_attr *a, const void *idata,
+		     uint32_t ilen)
+{
+	struct wire_obj *objs = NULL;
+	uint32_t n = 0, cap = 0;
+	int is_inline = (a->flags & WIRE_ATTR_INLINE) || a->size == 0;
+	int rc;
+
+	if (!is_inline) {
+		rc = load_objmap(fs, a->ino, &objs, &n, &cap);
+		if (rc)
+			return rc;
+	}
+	free(f->objs);
+	f->objs = objs;
+	f->n_objs = n;
+	f->cap_objs = cap;
 	f->size = a->size;
 	f->object_size = a->object_size ? a->object_size : (4u << 20);
 	f->objs_gen = a->gen;
 	f->mtime_ns = a->mtime_ns;
-	/* A file inline at the MDS, or empty, starts inline here. */
-	f->is_inline = (a->flags & WIRE_ATTR_INLINE) || a->size == 0;
-	if (f->is_inline) {
-		f->ibuf = calloc(1, MAX(fs->inline_max, 1));
+	f->is_inline = is_inline;
+	f->ilen = 0;
+	if (is_inline) {
 		if (!f->ibuf) {
-			free(f);
-			return -ENOMEM;
+			f->ibuf = calloc(1, MAX(fs->inline_max, 1));
+			if (!f->ibuf)
+				return -ENOMEM;
 		}
+		memset(f->ibuf, 0, MAX(fs->inline_max, 1));
 		f->ilen = MIN(ilen, fs->inline_max);
 		if (f->ilen)
 			memcpy(f->ibuf, idata, f->ilen);
 		/* Inline data may be shorter than the size (a truncate up):
 		 * the rest is zeros, which ibuf already holds. */
-		f->size = a->size;
 		if (f->size > fs->inline_max) {
 			uint64_t size = f->size;
 
-			f->size = f->ilen;
-			if (inline_to_objects(f)) {
-				sfs_file_free(f);
+			if (inline_to_objects(f))
 				return -ENOMEM;
-			}
 			f->size = size;
 		} else {
 			f->ilen = (uint32_t)f->size;
 		}
-		in->f = f;
-		return 0;
 	}
-	while (more) {
-		uint64_t first = f->n_objs ? f->objs[f->n_objs - 1].objno + 1 : 0;
-		struct wire_obj *no;
-		uint32_t n = 0;
+	return 0;
+}
 
-		no = realloc(f->objs, (f->n_objs + STORE_LIST_MAX) * sizeof(*no));
-		if (!no) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		f->objs = no;
-		f->cap_objs = f->n_objs + STORE_LIST_MAX;
-		rc = store_objmap(fs->c, a->ino, first, STORE_LIST_MAX,
-				  f->objs + f->n_objs, &n, &more);
-		if (rc)
-			goto fail;
-		f->n_objs += n;
-		if (n == 0)
+int sfs_file_open(struct sfs *fs, struct sfs_inode *in,
+		  const struct wire_attr *a, const void *idata, uint32_t ilen)
+{
+	struct sfs_file *f;
+	struct sfs_ra_set *ra;
+	int rc;
+
+	/* The caller has counted this open already, so no release frees
+	 * in->f while we wait below; in->f is read afresh after a wait. */
+	for (;;) {
+		f = in->f;
+		if (!f)
 			break;
+		/* Another handle is (or was just) open here: keep our view if
+		 * it holds changes; else take the MDS's newer one, in place,
+		 * since other handles and read-ahead jobs point at f. */
+		if (f->dirty || f->n_pending || f->inflight || f->idirty ||
+		    f->meta_dirty || a->gen == f->objs_gen)
+			return 0;
+		ra = ra_of(f);
+		if (ra && ra->busy) {
+			pthread_cond_wait(&ra->cv, &in->mu);
+			continue;
+		}
+		if (ra)
+			for (unsigned i = 0; i < SFS_READAHEAD; i++)
+				ra->slot[i].state = 0;
+		return file_load(fs, f, a, idata, ilen);
+	}
+	f = calloc(1, sizeof(*f) + sizeof(struct sfs_file_ext));
+	if (!f)
+		return -ENOMEM;
+	pthread_cond_init(&f->inflight_cv, NULL);
+	rc = file_load(fs, f, a, idata, ilen);
+	if (rc) {
+		sfs_file_free(f);
+		return rc;
 	}
 	in->f = f;
 	return 0;
-fail:
-	sfs_file_free(f);
-	return rc;
 }
 
 void sfs_file_release_wait(struct sfs_inode *in)
@@ -316,6 +361,8 @@ void sfs_file_free(struct sfs_file *f)
 	free(f->ibuf);
 	free(f->objs);
 	free(f->pending);
+	free(f->pending_seq);
+	free(f->discard);
 	free(f);
 }
 
@@ -472,6 +519,8 @@ static int dobj_fill_base(struct sfs *fs, struct sfs_inode *in,
 		return 0;
 	}
 	len = MIN(old.length, f->object_size);
+	log_debug("fill_base obj %llu old v %llx len %u", (unsigned long long)d->objno,
+		  (unsigned long long)old.version, old.length);
 	if (ext_covers(d, 0, len)) {
 		d->based = 1;
 		return 0;
@@ -559,6 +608,8 @@ ssize_t sfs_file_write(struct sfs *fs, struct sfs_inode *in, const char *buf,
 		pthread_mutex_unlock(&in->mu);
 		return (ssize_t)len;
 	}
+	log_debug("write ino %llu off %llu len %zu", (unsigned long long)in->ino,
+		  (unsigned long long)pos, len);
 	if (f->is_inline && inline_to_objects(f)) {
 		pthread_mutex_unlock(&in->mu);
 		return -ENOMEM;
@@ -588,6 +639,7 @@ ssize_t sfs_file_write(struct sfs *fs, struct sfs_inode *in, const char *buf,
 			j->kind = JOB_WRITE;
 			j->attr = in->attr;
 			j->objno = objno;
+			j->seq = ++f->wseq;
 			j->buf = d->buf;
 			j->len = f->object_size;
 			d->buf = NULL;
@@ -613,17 +665,57 @@ ssize_t sfs_file_write(struct sfs *fs, struct sfs_inode *in, const char *buf,
 
 /* ---- flush -----------------------------------------------------------*/
 
-static int add_pending(struct sfs_file *f, const struct wire_obj *o)
+static int push_obj(struct wire_obj **v, uint32_t *n, uint32_t *cap,
+		    const struct wire_obj *o)
 {
+	if (*n == *cap) {
+		uint32_t nc = *cap ? *cap * 2 : 64;
+		struct wire_obj *nv = realloc(*v, nc * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = *o;
+	return 0;
+}
+
+/* Record a written version for the next commit (in->mu held).  Two
+ * versions of one object can be in flight at once (a write-behind and a
+ * later partial write): the one issued last wins, whatever order they
+ * finish in, and the other is deleted after the commit. */
+static int add_pending(struct sfs_file *f, const struct wire_obj *o,
+		       uint64_t seq)
+{
+	for (uint32_t i = 0; i < f->n_pending; i++) {
+		if (f->pending[i].objno != o->objno)
+			continue;
+		if (seq > f->pending_seq[i]) {
+			if (push_obj(&f->discard, &f->n_discard,
+				     &f->cap_discard, &f->pending[i]))
+				return -ENOMEM;
+			f->pending[i] = *o;
+			f->pending_seq[i] = seq;
+			return 0;
+		}
+		return push_obj(&f->discard, &f->n_discard, &f->cap_discard, o);
+	}
 	if (f->n_pending == f->cap_pending) {
 		uint32_t nc = f->cap_pending ? f->cap_pending * 2 : 64;
-		struct wire_obj *np = realloc(f->pending, nc * sizeof(*np));
+		uint64_t *ns = realloc(f->pending_seq, nc * sizeof(*ns));
+		struct wire_obj *np;
 
+		if (!ns)
+			return -ENOMEM;
+		f->pending_seq = ns;
+		np = realloc(f->pending, nc * sizeof(*np));
 		if (!np)
 			return -ENOMEM;
 		f->pending = np;
 		f->cap_pending = nc;
 	}
+	f->pending_seq[f->n_pending] = seq;
 	f->pending[f->n_pending++] = *o;
 	return 0;
 }
@@ -686,6 +778,10 @@ int sfs_file_flush(struct sfs *fs, struct sfs_inode *in)
 		}
 		return rc;
 	}
+	/* Full objects written behind land first: a partial object may be
+	 * based on one of them (the wait drops in->mu). */
+	while (f->inflight)
+		pthread_cond_wait(&f->inflight_cv, &in->mu);
 	/* Partial objects: complete them from their old versions, write. */
 	while (f->dirty) {
 		struct sfs_dobj *d = f->dirty;
@@ -701,9 +797,22 @@ int sfs_file_flush(struct sfs *fs, struct sfs_inode *in)
 		if (rc == 0)
 			rc = store_object_write(fs->c, &in->attr, d->objno,
 						d->buf, o.length, &o.version);
+		if (log_enabled(LOG_DEBUG)) {
+			char ext[256] = "";
+			size_t el = 0;
+
+			for (unsigned i = 0; i < d->n_ext && el < 200; i++)
+				el += (size_t)snprintf(ext + el, sizeof(ext) - el,
+						       " [%u,%u)", d->ext[i].start,
+						       d->ext[i].end);
+			log_debug("flush ino %llu obj %llu len %u -> v %llx rc %d:%s",
+				  (unsigned long long)in->ino,
+				  (unsigned long long)d->objno, o.length,
+				  (unsigned long long)o.version, rc, ext);
+		}
 		if (rc)
 			return rc;
-		if (add_pending(f, &o))
+		if (add_pending(f, &o, ++f->wseq))
 			return -ENOMEM;
 		f->dirty = d->next;
 		dobj_free(d);
@@ -737,6 +846,11 @@ int sfs_file_flush(struct sfs *fs, struct sfs_inode *in)
 	f->meta_dirty = 0;
 	in->attr = attr;
 	f->objs_gen = attr.gen;
+	if (f->n_discard) {
+		store_discard_objects(fs->c, in->attr.pool, in->ino, f->discard,
+				      f->n_discard);
+		f->n_discard = 0;
+	}
 	return 0;
 }
 
@@ -899,9 +1013,15 @@ ssize_t sfs_file_read(struct sfs *fs, struct sfs_inode *in, char *buf,
 	pthread_mutex_lock(&in->mu);
 	f = in->f;
 	if (!f) {
+		log_err("read: inode %llu has no open state (opens %d)",
+			(unsigned long long)in->ino, in->opens);
 		pthread_mutex_unlock(&in->mu);
 		return -EBADF;
 	}
+	/* Objects being written behind must land before they can be read
+	 * (the wait drops in->mu, so everything is read after it). */
+	while (f->inflight)
+		pthread_cond_wait(&f->inflight_cv, &in->mu);
 	if (off < 0 || pos >= f->size) {
 		pthread_mutex_unlock(&in->mu);
 		return 0;
@@ -916,9 +1036,6 @@ ssize_t sfs_file_read(struct sfs *fs, struct sfs_inode *in, char *buf,
 		pthread_mutex_unlock(&in->mu);
 		return (ssize_t)n;
 	}
-	/* Objects being written behind must land before they can be read. */
-	while (f->inflight)
-		pthread_cond_wait(&f->inflight_cv, &in->mu);
 	seq = pos == f->next_read || pos == 0;
 	f->seq_reads = seq ? f->seq_reads + 1 : 0;
 	f->next_read = end;

@@ -383,12 +383,16 @@ static int attach_open(struct sfs_inode *in, const struct wire_attr *a,
 	int had_f = in->f != NULL, rc;
 
 	pthread_mutex_lock(&in->mu);
+	/* Counted first: a release running meanwhile must not free the
+	 * state this open is about to use. */
+	in->opens++;
 	rc = sfs_file_open(sfs_g, in, a, idata, ilen);
 	if (rc == 0) {
-		in->opens++;
 		if (!had_f || !in->f->meta_dirty)
 			in->attr = *a;
 		__atomic_add_fetch(&open_files, 1, __ATOMIC_RELAXED);
+	} else {
+		in->opens--;
 	}
 	pthread_mutex_unlock(&in->mu);
 	/* Keep the kernel's page cache only if nobody changed the file since
@@ -513,6 +517,8 @@ static void sfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	(void)fi;
 	buf = malloc(size ? size : 1);
+	if (!in)
+		log_err("read: inode %lu not in the table", (unsigned long)ino);
 	if (!in || !buf) {
 		free(buf);
 		sfs_inode_put(sfs_g, in);
@@ -615,8 +621,10 @@ static void sfs_release(fuse_req_t req, fuse_ino_t ino,
 					 store_last_error());
 			in->unlinked = 0;
 		}
+		/* The wait drops in->mu: a new open may come in meanwhile,
+		 * and then the state stays. */
 		sfs_file_release_wait(in);
-		if (rc == 0) {
+		if (rc == 0 && in->opens == 0) {
 			sfs_file_free(in->f);
 			in->f = NULL;
 		}

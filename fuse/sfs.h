@@ -59,8 +59,12 @@ struct sfs_file {
 	uint32_t n_objs, cap_objs;
 	uint64_t objs_gen;       /* attr gen the map was read at */
 	struct sfs_dobj *dirty;  /* partial dirty objects */
-	struct wire_obj *pending; /* written, to commit */
+	struct wire_obj *pending; /* written, to commit: one per objno */
+	uint64_t *pending_seq;    /* write order of each pending version */
 	uint32_t n_pending, cap_pending;
+	uint64_t wseq;            /* numbers object writes in issue order */
+	struct wire_obj *discard; /* superseded before commit: to delete */
+	uint32_t n_discard, cap_discard;
 	unsigned inflight;       /* objects with the writer threads */
 	pthread_cond_t inflight_cv;
 	int meta_dirty;          /* size or mtime to commit */

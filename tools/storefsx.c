@@ -36,6 +36,9 @@ struct oplog {
 #define LOG_KEEP 32
 
 static struct oplog ops_log[LOG_KEEP];
+/* Every operation, to tell on a mismatch which ones touched the byte. */
+static struct oplog *history;
+static uint64_t bad_byte = UINT64_MAX;
 static uint64_t n_ops;
 static const char *path;
 static int fd = -1;
@@ -54,6 +57,30 @@ static uint64_t rnd(void)
 static void log_op(int op, uint64_t off, uint64_t len)
 {
 	ops_log[n_ops % LOG_KEEP] = (struct oplog){ op, off, len };
+	if (history)
+		history[n_ops] = (struct oplog){ op, off, len };
+}
+
+static void dump_history(void)
+{
+	if (!history || bad_byte == UINT64_MAX)
+		return;
+	fprintf(stderr, "operations that touched byte %llu:\n",
+		(unsigned long long)bad_byte);
+	for (uint64_t i = 0; i <= n_ops; i++) {
+		struct oplog *l = &history[i];
+		uint64_t obj = 4ull << 20, bo = bad_byte / obj;
+		int hit = (l->op == OP_WRITE && l->off / obj <= bo &&
+			   bo <= (l->off + l->len - 1) / obj) ||
+			  (l->op == OP_TRUNC) || l->op == OP_REOPEN ||
+			  l->op == OP_FSYNC;
+
+		if (hit)
+			fprintf(stderr, "  %6llu %-8s off %llu len %llu\n",
+				(unsigned long long)i, op_names[l->op],
+				(unsigned long long)l->off,
+				(unsigned long long)l->len);
+	}
 }
 
 static void dump_log(void)
@@ -82,6 +109,8 @@ static void fail(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	dump_log();
+	if (getenv("STOREFSX_HISTORY"))
+		dump_history();
 	exit(1);
 }
 
@@ -117,7 +146,7 @@ static void check_range(const uint8_t *model, uint64_t size, uint64_t off,
 		     (unsigned long long)len, (unsigned long long)got,
 		     (unsigned long long)want, (unsigned long long)size);
 	for (uint64_t i = 0; i < got; i++)
-		if (buf[i] != model[off + i])
+		if (buf[i] != model[off + i] && (bad_byte = off + i, 1))
 			fail("byte %llu is 0x%02x, expected 0x%02x",
 			     (unsigned long long)(off + i), buf[i],
 			     model[off + i]);
@@ -156,6 +185,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "storefsx: out of memory\n");
 		return 1;
 	}
+	history = calloc(nops + 1, sizeof(*history));
 	unlink(path);
 	do_open();
 	for (n_ops = 0; n_ops < nops; n_ops++) {
