@@ -29,7 +29,8 @@ cluster_start() {
 cluster_stop() {
 	[ -n "${VC_DIR:-}" ] || return 0
 	"$VCLUSTER" stop --dir "$VC_DIR" >/dev/null 2>&1
-	if [ -z "${KEEP_CLUSTER:-}" ]; then rm -rf "$VC_DIR"; fi
+	# Never descend into a mount that is still there.
+	if [ -z "${KEEP_CLUSTER:-}" ]; then rm -rf --one-file-system "$VC_DIR"; fi
 }
 
 # make_file PATH SIZE: a file of SIZE bytes of incompressible data.
@@ -65,4 +66,64 @@ mds_addr() { sed -n 's/^mds *= *//p' "$STORE_CONF"; }
 # osds_up_is N: the map counts exactly N OSDs up.
 osds_up_is() {
 	[ "$(ctl status --json | sed -n 's/.*"up": *\([0-9][0-9]*\).*/\1/p' | head -1)" = "$1" ]
+}
+
+# Mount points of this file's tests (vcluster mounts the first one).
+MNT=${MNT:-}
+MNT2=${MNT2:-}
+STOREFS2_PID=${STOREFS2_PID:-}
+
+# cluster_start_mounted [vcluster start options]: a cluster, mounted.
+cluster_start_mounted() {
+	cluster_start "$@" || return 1
+	MNT=$VC_DIR/mnt
+	export MNT
+	if ! "$VCLUSTER" mount --dir "$VC_DIR" "$MNT" >>"$VC_DIR/start.out" 2>&1; then
+		cat "$VC_DIR/start.out" >&3
+		return 1
+	fi
+}
+
+# mount2: a second, independent mount of the same cluster.
+mount2() {
+	MNT2=$VC_DIR/mnt2
+	mkdir -p "$MNT2"
+	"$BIN/storefs" -c "$STORE_CONF" -f "$MNT2" >>"$VC_DIR/log/storefs2.log" 2>&1 &
+	STOREFS2_PID=$!
+	echo "$STOREFS2_PID" >"$VC_DIR/run/storefs2.pid"
+	for _ in $(seq 100); do
+		grep -qs " $MNT2 fuse" /proc/mounts && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+umount2() {
+	# Works from teardown_file too, where a test's variables are gone.
+	local m=${MNT2:-$VC_DIR/mnt2}
+	if grep -qs " $m fuse" /proc/mounts; then
+		fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null
+	fi
+	if [ -f "$VC_DIR/run/storefs2.pid" ]; then
+		local pid
+		pid=$(cat "$VC_DIR/run/storefs2.pid")
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null
+		rm -f "$VC_DIR/run/storefs2.pid"
+	fi
+}
+
+cluster_stop_mounted() {
+	umount2
+	cluster_stop
+}
+
+probe() { "$BIN/fsprobe" "$@"; }
+
+# Guard for mount tests: never let a test run against "" (i.e. "/").
+need_mount() {
+	[ -n "${MNT:-}" ] && grep -qs " $MNT fuse" /proc/mounts || {
+		echo "the storefs mount is missing (MNT='${MNT:-}')" >&2
+		return 1
+	}
 }
