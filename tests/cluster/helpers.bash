@@ -108,7 +108,7 @@ umount2() {
 		local pid
 		pid=$(cat "$VC_DIR/run/storefs2.pid")
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$pid" 2>/dev/null
+		kill -9 "$pid" 2>/dev/null || true
 		rm -f "$VC_DIR/run/storefs2.pid"
 	fi
 }
