@@ -49,7 +49,7 @@ for f in "$BUILD"/fuzz/fuzz_*; do
 	name=$(basename "$f")
 	mkdir -p "$fuzzdir/$name"
 	corpus=()
-	[ -d "tests/fuzz/corpus/$name" ] && corpus=("tests/fuzz/corpus/$name")
+	[ -d "$ROOT/tests/fuzz/corpus/$name" ] && corpus=("$ROOT/tests/fuzz/corpus/$name")
 	( cd "$fuzzdir/$name" && ASAN_OPTIONS=detect_leaks=1 \
 		"$f" -max_total_time="$FUZZ_SECONDS" -max_len=65536 \
 		-rss_limit_mb=2048 -print_final_stats=1 "$fuzzdir/$name" \
@@ -59,14 +59,17 @@ for f in "$BUILD"/fuzz/fuzz_*; do
 done
 for i in "${!pids[@]}"; do
 	name=${names[$i]}
-	if wait "${pids[$i]}"; then
+	wait "${pids[$i]}"
+	rc=$?
+	if [ "$rc" = 0 ]; then
 		record fuzz "$name" 0
 		printf '   ok   %s (%s runs)\n' "$name" \
 			"$(sed -n 's/^stat::number_of_executed_units: *//p' "$fuzzdir/$name.log")"
 	else
 		record fuzz "$name" 1
-		printf '   FAIL %s\n' "$name"
+		printf '   FAIL %s (exit %s)\n' "$name" "$rc"
 		grep -E 'ERROR|SUMMARY|crash-|==[0-9]+==' "$fuzzdir/$name.log" | head -20 | sed 's/^/        /'
+		tail -5 "$fuzzdir/$name.log" | sed 's/^/        /'
 		cp "$fuzzdir/$name"/../crash-* "$ROOT/" 2>/dev/null
 		find "$fuzzdir" -maxdepth 2 -name 'crash-*' -exec cp {} "$ROOT/" \;
 	fi
