@@ -19,7 +19,10 @@
  * ms; 8 s only trips on a dead or wedged OSD). */
 #define DEFAULT_MDS_TIMEOUT_MS 10000
 #define DEFAULT_OSD_TIMEOUT_MS 8000
-#define DEFAULT_OBJECTS_IN_FLIGHT 8
+/* Objects in flight per writer/reader: measured on a 6-OSD 4+2 vcluster,
+ * 4 -> 8 -> 16 took a 1 GiB put from 1.36 s to 1.07 s and a get from
+ * 1.48 s to 1.03 s; 24 gained nothing.  Memory: 16 x (k+m) shards. */
+#define DEFAULT_OBJECTS_IN_FLIGHT 16
 /* One attempt at an MDS request: a reply lost with a broken connection
  * (MDS restart) is retried after this, until the total timeout. */
 #define MDS_ATTEMPT_MS 3000
@@ -301,6 +304,14 @@ int store_connect(const struct conf *conf, const struct store_client_opts *o,
 						DEFAULT_OSD_TIMEOUT_MS;
 	c->objects_in_flight = o->objects_in_flight ? o->objects_in_flight :
 						      DEFAULT_OBJECTS_IN_FLIGHT;
+	if (!o->objects_in_flight) {
+		uint64_t v;
+
+		/* `objects_in_flight = N` in the configuration. */
+		if (conf_get_u64(conf, "objects_in_flight", c->objects_in_flight,
+				 &v) == 0 && v >= 1 && v <= 64)
+			c->objects_in_flight = (unsigned)v;
+	}
 	pthread_rwlock_init(&c->map_lock, NULL);
 	pthread_mutex_init(&c->refresh_mu, NULL);
 	pthread_mutex_init(&c->peers_mu, NULL);
