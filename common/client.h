@@ -188,6 +188,15 @@ int store_commit(struct store_client *c, uint64_t ino, uint32_t flags,
 		 const struct wire_obj *objs, uint32_t n, const void *data,
 		 uint32_t data_len, struct wire_attr *attr);
 
+/* The same, also setting the attributes that `valid` names among
+ * WIRE_SET_MODE/UID/GID/ATIME(_NOW)/MTIME_NOW from *set (a client that
+ * buffers chmod/chown/utimes of an open file sends them with its data). */
+int store_commit_attrs(struct store_client *c, uint64_t ino, uint32_t flags,
+		       uint32_t valid, uint64_t size, int64_t mtime_ns,
+		       const struct wire_attr *set, const struct wire_obj *objs,
+		       uint32_t n, const void *data, uint32_t data_len,
+		       struct wire_attr *attr);
+
 /* Open: attributes and, for an inline file, its data (copied into buf, at
  * most cap bytes; *data_len gets the inline size). */
 int store_open(struct store_client *c, uint64_t ino, uint32_t flags,

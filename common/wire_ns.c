@@ -63,7 +63,8 @@ static const struct ns_layout ns_layouts[WIRE_NS_LAST - WIRE_NS_FIRST + 1] = {
 	[WIRE_READLINK - 32] = { Q_INO, R_TARGET, 0 },
 	[WIRE_LINK - 32] = { Q_INO | Q_INO2 | Q_NAME2, R_ATTR, 0 },
 	[WIRE_OPEN - 32] = { Q_INO | Q_FLAGS, R_ATTR | R_DATA, 0 },
-	[WIRE_COMMIT - 32] = { Q_INO | Q_FLAGS | Q_ATTRS | Q_DATA | Q_OBJS,
+	[WIRE_COMMIT - 32] = { Q_INO | Q_MODE | Q_FLAGS | Q_ATTRS | Q_DATA |
+				       Q_OBJS,
 			       R_ATTR | R_OBJS, STORE_INLINE_MAX },
 	[WIRE_OBJMAP - 32] = { Q_INO | Q_COOKIE, R_OBJS, 0 },
 	[WIRE_STATFS - 32] = { 0, R_STATFS, 0 },

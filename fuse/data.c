@@ -368,11 +368,53 @@ void sfs_file_free(struct sfs_file *f)
 
 void sfs_file_patch_attr(const struct sfs_inode *in, struct wire_attr *a)
 {
-	if (in->f && S_ISREG(a->mode)) {
-		a->size = in->f->size;
-		if (in->f->meta_dirty || in->f->idirty)
-			a->mtime_ns = in->f->mtime_ns;
-	}
+	const struct sfs_file *f = in->f;
+
+	if (!f || !S_ISREG(a->mode))
+		return;
+	a->size = f->size;
+	if (f->meta_dirty || f->idirty)
+		a->mtime_ns = f->mtime_ns;
+	if (f->set_valid & WIRE_SET_MODE)
+		a->mode = (a->mode & S_IFMT) | (f->set.mode & 07777);
+	if (f->set_valid & WIRE_SET_UID)
+		a->uid = f->set.uid;
+	if (f->set_valid & WIRE_SET_GID)
+		a->gid = f->set.gid;
+	if (f->set_valid & WIRE_SET_ATIME)
+		a->atime_ns = f->set.atime_ns;
+}
+
+int sfs_file_buffer_attrs(struct sfs_inode *in, uint32_t valid,
+			  const struct wire_attr *want)
+{
+	struct sfs_file *f = in->f;
+
+	if (!f || !S_ISREG(in->attr.mode) || (valid & WIRE_SET_SIZE) ||
+	    (valid & ~(uint32_t)(WIRE_SET_MODE | WIRE_SET_UID | WIRE_SET_GID |
+				 WIRE_SET_ATIME | WIRE_SET_ATIME_NOW |
+				 WIRE_SET_MTIME | WIRE_SET_MTIME_NOW)))
+		return 0;
+	if (valid & WIRE_SET_MODE)
+		f->set.mode = want->mode;
+	if (valid & WIRE_SET_UID)
+		f->set.uid = want->uid;
+	if (valid & WIRE_SET_GID)
+		f->set.gid = want->gid;
+	/* "Now" is this client's clock, taken now, not at the commit. */
+	if (valid & WIRE_SET_ATIME_NOW)
+		f->set.atime_ns = (int64_t)wall_ns();
+	else if (valid & WIRE_SET_ATIME)
+		f->set.atime_ns = want->atime_ns;
+	if (valid & (WIRE_SET_ATIME | WIRE_SET_ATIME_NOW))
+		f->set_valid |= WIRE_SET_ATIME;
+	f->set_valid |= valid & (WIRE_SET_MODE | WIRE_SET_UID | WIRE_SET_GID);
+	if (valid & WIRE_SET_MTIME_NOW)
+		f->mtime_ns = (int64_t)wall_ns();
+	else if (valid & WIRE_SET_MTIME)
+		f->mtime_ns = want->mtime_ns;
+	f->meta_dirty = 1;
+	return 1;
 }
 
 /* ---- helpers ----------------------------------------------------------*/
@@ -766,13 +808,16 @@ int sfs_file_flush(struct sfs *fs, struct sfs_inode *in)
 	if (f->is_inline) {
 		if (!f->idirty && !f->meta_dirty)
 			return 0;
-		rc = store_commit(fs->c, in->ino,
-				  WIRE_COMMIT_INLINE | WIRE_COMMIT_TRUNC,
-				  WIRE_SET_SIZE | WIRE_SET_MTIME, f->ilen,
-				  f->mtime_ns, NULL, 0, f->ibuf, f->ilen, &attr);
+		rc = store_commit_attrs(fs->c, in->ino,
+					WIRE_COMMIT_INLINE | WIRE_COMMIT_TRUNC,
+					WIRE_SET_SIZE | WIRE_SET_MTIME |
+						f->set_valid,
+					f->ilen, f->mtime_ns, &f->set, NULL, 0,
+					f->ibuf, f->ilen, &attr);
 		if (rc == 0) {
 			f->idirty = 0;
 			f->meta_dirty = 0;
+			f->set_valid = 0;
 			in->attr = attr;
 			f->objs_gen = attr.gen;
 		}
@@ -831,10 +876,11 @@ int sfs_file_flush(struct sfs *fs, struct sfs_inode *in)
 		uint32_t n = MIN(f->n_pending - i, STORE_LIST_MAX);
 		int last = i + n >= f->n_pending;
 
-		rc = store_commit(fs->c, in->ino, 0,
-				  last ? WIRE_SET_SIZE | WIRE_SET_MTIME : 0,
-				  f->size, f->mtime_ns, f->pending + i, n, NULL,
-				  0, &attr);
+		rc = store_commit_attrs(fs->c, in->ino, 0,
+					last ? WIRE_SET_SIZE | WIRE_SET_MTIME |
+						       f->set_valid : 0,
+					f->size, f->mtime_ns, &f->set,
+					f->pending + i, n, NULL, 0, &attr);
 		if (rc)
 			return rc;
 		if (merge_committed(f, f->pending + i, n))
@@ -844,6 +890,7 @@ int sfs_file_flush(struct sfs *fs, struct sfs_inode *in)
 	}
 	f->n_pending = 0;
 	f->meta_dirty = 0;
+	f->set_valid = 0;
 	in->attr = attr;
 	f->objs_gen = attr.gen;
 	if (f->n_discard) {

@@ -196,12 +196,16 @@ static void sfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		}
 	}
 	if (rc == 0 && valid) {
-		/* Pending writes carry an mtime of their own: commit them
-		 * first so an explicit utimes wins. */
-		if (in && in->f && (valid & (WIRE_SET_MTIME | WIRE_SET_MTIME_NOW)))
-			rc = sfs_file_flush(sfs_g, in);
-		if (rc == 0)
-			rc = store_setattr(sfs_g->c, ino, valid, &want, &a);
+		if (in && sfs_file_buffer_attrs(in, valid, &want)) {
+			/* An open file's chmod/chown/utimes go with its next
+			 * commit: one MDS transaction per closed file. */
+			a = in->attr;
+			valid = 0;
+			to_set &= ~FUSE_SET_ATTR_SIZE;
+			sfs_file_patch_attr(in, &a);
+			goto reply;
+		}
+		rc = store_setattr(sfs_g->c, ino, valid, &want, &a);
 	}
 	if (rc == 0 && !valid && !(to_set & FUSE_SET_ATTR_SIZE))
 		rc = store_getattr(sfs_g->c, ino, &a);
@@ -210,6 +214,7 @@ static void sfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			in->attr = a;
 			sfs_file_patch_attr(in, &a);
 		}
+reply:
 		pthread_mutex_unlock(&in->mu);
 		sfs_inode_put(sfs_g, in);
 	}

@@ -67,7 +67,9 @@ struct sfs_file {
 	uint32_t n_discard, cap_discard;
 	unsigned inflight;       /* objects with the writer threads */
 	pthread_cond_t inflight_cv;
-	int meta_dirty;          /* size or mtime to commit */
+	int meta_dirty;          /* size, times or attributes to commit */
+	uint32_t set_valid;      /* buffered chmod/chown/atime: WIRE_SET_* */
+	struct wire_attr set;    /* their values */
 	int64_t mtime_ns;
 	int err;                 /* a write-behind failure, for flush */
 	/* Sequential-read detection and read-ahead. */
@@ -160,7 +162,14 @@ int sfs_file_flush(struct sfs *fs, struct sfs_inode *in);
 int sfs_file_truncate(struct sfs *fs, struct sfs_inode *in, uint64_t size,
 		      struct wire_attr *attr);
 
-/* Size as this mount sees it, for getattr of an open file. */
+/* Size, times and buffered attributes as this mount sees them, for
+ * getattr of an open file. */
 void sfs_file_patch_attr(const struct sfs_inode *in, struct wire_attr *a);
+
+/* Buffer attribute changes of an open regular file (in->mu held): they
+ * go to the MDS with the file's next commit.  Returns 1 if buffered, 0 if
+ * they must be sent now. */
+int sfs_file_buffer_attrs(struct sfs_inode *in, uint32_t valid,
+			  const struct wire_attr *want);
 
 #endif

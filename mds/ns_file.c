@@ -228,10 +228,22 @@ int ns_commit(struct ns_ctx *c, const struct wire_ns_req *q,
 			in.a.size = q->size;
 		}
 	}
-	if ((q->flags & WIRE_COMMIT_MTIME) || (q->valid & WIRE_SET_MTIME))
+	if (q->valid & WIRE_SET_MTIME_NOW)
+		in.a.mtime_ns = c->now;
+	else if ((q->flags & WIRE_COMMIT_MTIME) || (q->valid & WIRE_SET_MTIME))
 		in.a.mtime_ns = q->mtime_ns ? q->mtime_ns : c->now;
-	if (q->valid & WIRE_SET_ATIME)
+	if (q->valid & WIRE_SET_ATIME_NOW)
+		in.a.atime_ns = c->now;
+	else if (q->valid & WIRE_SET_ATIME)
 		in.a.atime_ns = q->atime_ns;
+	/* Attribute changes a client buffered for an open file ride with
+	 * its data (one transaction per closed file, not one per chmod). */
+	if (q->valid & WIRE_SET_MODE)
+		in.a.mode = (in.a.mode & S_IFMT) | (q->mode & 07777);
+	if (q->valid & WIRE_SET_UID)
+		in.a.uid = q->uid;
+	if (q->valid & WIRE_SET_GID)
+		in.a.gid = q->gid;
 	ns_changed(c, &in);
 	if ((q->flags & WIRE_COMMIT_RELEASE) && in.a.nlink == 0) {
 		/* The last close of an orphan: its objects go to the writer

@@ -15,7 +15,7 @@ teardown_file() {
 	mkdir -p "$other"
 	port=$((20000 + RANDOM % 40000))
 	"$BIN/store-mds" --data "$other/mds" --addr "tcp://127.0.0.1:$port" --init \
-		>"$other/mds.log" 2>&1 &
+		>"$other/mds.log" 2>&1 3>&- &
 	OTHER_PID=$!
 	echo "OTHER_PID=$OTHER_PID" >"$VC_DIR/other.pid"
 	printf 'mds = tcp://127.0.0.1:%s\n' "$port" >"$other/store.conf"

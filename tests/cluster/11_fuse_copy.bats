@@ -36,9 +36,9 @@ make_tree() {
 	chmod 750 "$src/d5/sub1"
 }
 
-listing() { # modes, sizes, types, link targets, link counts
+listing() { # modes, sizes, types, link targets, link counts, owners, mtimes
 	# A folder's size is the file system's own business: left out.
-	(cd "$1" && find . -mindepth 1 ! -type d -printf '%m %s %y %l %n %P\n' | sort
+	(cd "$1" && find . -mindepth 1 ! -type d -printf '%m %s %y %l %n %U %G %T@ %P\n' | sort
 	 cd "$1" && find . -mindepth 1 -type d -printf '%m %y %n %P\n' | sort)
 }
 

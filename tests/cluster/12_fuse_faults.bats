@@ -10,7 +10,7 @@ setup() { need_mount; }
 
 @test "kill one OSD during a 500 MiB copy into the mount: the copy completes intact" {
 	make_file "$WORK/500m" $((500 << 20))
-	cp "$WORK/500m" "$MNT/500m" &
+	cp "$WORK/500m" "$MNT/500m" 3>&- &
 	cp_pid=$!
 	sleep 1
 	vc kill-osd 4
@@ -26,7 +26,7 @@ setup() { need_mount; }
 }
 
 @test "nothing fsync acknowledged is lost when the client dies with dirty data" {
-	"$BIN/fsprobe" sync-writer "$MNT/synced" 48 >"$WORK/sw.out" 2>&1 &
+	"$BIN/fsprobe" sync-writer "$MNT/synced" 48 >"$WORK/sw.out" 2>&1 3>&- &
 	w=$!
 	for _ in $(seq 300); do grep -q synced "$WORK/sw.out" && break; sleep 0.1; done
 	grep -q synced "$WORK/sw.out"
@@ -49,7 +49,7 @@ setup() { need_mount; }
 			ls "$MNT/during" >/dev/null || exit 1
 			sleep 0.02
 		done
-	) &
+	) 3>&- &
 	loop=$!
 	sleep 1
 	vc restart-mds

@@ -87,8 +87,11 @@ cluster_start_mounted() {
 # mount2: a second, independent mount of the same cluster.
 mount2() {
 	MNT2=$VC_DIR/mnt2
+	# Each test runs in its own process: a second mount made by an
+	# earlier test is still there; never stack another on it.
+	grep -qs " $MNT2 fuse" /proc/mounts && return 0
 	mkdir -p "$MNT2"
-	"$BIN/storefs" -c "$STORE_CONF" -f "$MNT2" >>"$VC_DIR/log/storefs2.log" 2>&1 &
+	"$BIN/storefs" -c "$STORE_CONF" -f "$MNT2" >>"$VC_DIR/log/storefs2.log" 2>&1 3>&- &
 	STOREFS2_PID=$!
 	echo "$STOREFS2_PID" >"$VC_DIR/run/storefs2.pid"
 	for _ in $(seq 100); do
