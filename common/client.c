@@ -61,7 +61,8 @@ int client_frame(struct rpc_call *call, unsigned type, uint64_t epoch,
 	int rc;
 
 	wbuf_init_alloc(&w, &net_wbuf_alloc);
-	if (!wbuf_reserve(&w, WIRE_HDR_LEN + len))
+	/* AUTH_ROOM: signing appends the authenticator without a copy. */
+	if (!wbuf_reserve(&w, WIRE_HDR_LEN + len + AUTH_ROOM))
 		return -ENOMEM;
 	w.len = 0;
 	wire_msg_begin(&w, type, 0, 0, epoch, 0);
@@ -136,6 +137,7 @@ static int fetch_map(struct store_client *c, uint32_t timeout_ms)
 	if (rc)
 		return rc;
 	call.peer = c->mds;
+	call.auth_dest = AUTH_DEST_MDS;
 	call.timeout_ms = timeout_ms;
 	rc = rpc_call_wait(c->eng, &call);
 	if (rc == 0)
@@ -195,12 +197,15 @@ int client_mds_call(struct store_client *c, unsigned type,
 	uint64_t deadline = now_ms() + c->mds_timeout_ms;
 	uint64_t req_id = 0;
 	char text[STORE_ERRMSG_MAX + 1];
-	int rc;
+	int rc, renewed = 0;
 
 	if (payload->err)
 		return store_fail(payload->err, "%s: cannot encode the request: "
 				  "%s", what ? what : wire_type_name(type),
 				  strerror(-payload->err));
+	rc = client_auth_refresh(c, 0);
+	if (rc)
+		return rc;
 	/* The same logical request keeps one id across retries. */
 	if (c->session_id)
 		req_id = c->session_id << 32 |
@@ -214,11 +219,21 @@ int client_mds_call(struct store_client *c, unsigned type,
 		if (rc)
 			return store_fail(rc, "out of memory");
 		call->peer = c->mds;
+		call->auth_dest = AUTH_DEST_MDS;
 		call->req_id = req_id;
 		call->timeout_ms = (uint32_t)MIN(deadline > now ?
 						 deadline - now : 1,
 						 MDS_ATTEMPT_MS);
 		rc = rpc_call_wait(c->eng, call);
+		if (rc == 0 && call->rhdr.status == -EKEYEXPIRED && !renewed) {
+			/* Our ticket ran out (a clock jumped?): renew, once. */
+			rpc_call_release(call);
+			renewed = 1;
+			rc = client_auth_refresh(c, 1);
+			if (rc)
+				return rc;
+			continue;
+		}
 		if (rc == 0)
 			break;
 		if ((rc != -ETIMEDOUT && rc != -ENOTCONN) ||
@@ -234,9 +249,13 @@ int client_mds_call(struct store_client *c, unsigned type,
 		client_reply_error(call, text, sizeof(text));
 		rpc_call_release(call);
 		if (what && !strstr(text, what))
-			return store_fail(rc, "%s: %s", what, text);
-		return store_fail(rc, "%s", text);
+			return store_fail(rc, "%s: %s%s", what, text,
+					  rc == -EACCES ? client_auth_hint(c) :
+							  "");
+		return store_fail(rc, "%s%s", text, rc == -EACCES ?
+				  client_auth_hint(c) : "");
 	}
+	client_fcap_note(c, call);
 	return 0;
 }
 
@@ -317,6 +336,9 @@ int store_connect(const struct conf *conf, const struct store_client_opts *o,
 	pthread_mutex_init(&c->peers_mu, NULL);
 	pthread_mutex_init(&c->codec_mu, NULL);
 	map_init(&c->map);
+	rc = client_auth_setup(c, conf);
+	if (rc)
+		goto fail;
 	rc = rpc_engine_create(&c->eng);
 	if (rc) {
 		store_fail(rc, "cannot start the network engine: %s",
@@ -328,6 +350,11 @@ int store_connect(const struct conf *conf, const struct store_client_opts *o,
 		store_fail(rc, "bad MDS address '%s'", c->mds_addr);
 		goto fail;
 	}
+	/* Never a credential inherited from the process (a daemon's). */
+	rpc_engine_set_cred(c->eng, NULL);
+	rc = client_auth_login(c);
+	if (rc)
+		goto fail;
 	rc = open_session(c);
 	if (rc)
 		goto fail;
@@ -349,6 +376,7 @@ void store_disconnect(struct store_client *c)
 	if (!c)
 		return;
 	rpc_engine_destroy(c->eng);
+	client_auth_free(c);
 	crush_free(c->crush);
 	map_free(&c->map);
 	for (unsigned k = 0; k <= STORE_EC_MAX_K; k++)

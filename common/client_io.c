@@ -9,6 +9,7 @@
  * callbacks only count completions; checksums, decoding and copies happen
  * on the owning thread, so the I/O thread never stalls.
  */
+#include "client_find.h"
 #include "client_priv.h"
 #include "crc.h"
 #include "layout.h"
@@ -430,6 +431,47 @@ static int obj_get_start(struct store_client *c, const struct wire_attr *file,
 	return 0;
 }
 
+/* Too few shards at their positions: look for the missing ones on the
+ * other OSDs (they may not have reached new homes after a map change,
+ * client_find.h).  Adds the shards found to og (and to *present while it
+ * has fewer than k); returns how many were found. */
+static unsigned find_moved(struct obj_get *og, uint32_t rlen,
+			   uint32_t *present, unsigned good)
+{
+	const uint8_t *fdata[STORE_EC_MAX_SHARDS];
+	struct rpc_call *fcalls = calloc(STORE_EC_MAX_SHARDS, sizeof(*fcalls));
+	uint32_t missing = 0, found;
+	unsigned n = 0;
+
+	if (!fcalls)
+		return 0;
+	for (unsigned i = 0; i < og->k + og->m; i++)
+		if (og->state[i] != SH_OK)
+			missing |= 1u << i;
+	found = client_find_shards(og->c, &og->pl, og->ino, &og->obj, missing,
+				   og->rbase, rlen, og->c->osd_timeout_ms,
+				   fcalls, fdata);
+	for (unsigned i = 0; i < og->k + og->m; i++) {
+		if (!(found & (1u << i)))
+			continue;
+		rpc_call_release(&og->calls[i]);
+		og->calls[i] = fcalls[i];
+		og->data[i] = fdata[i];
+		og->state[i] = SH_OK;
+		og->base[i] = og->rbase;
+		og->blen[i] = rlen;
+		if (good + n < og->k)
+			*present |= 1u << i;
+		n++;
+	}
+	free(fcalls);
+	if (n)
+		log_debug("object %llu of inode %llu: %u shards found away "
+			  "from their positions", (unsigned long long)og->obj.objno,
+			  (unsigned long long)og->ino, n);
+	return n;
+}
+
 /* Finish a read: wait for the shards; if any data shard that is needed
  * failed, fetch the same rows from the other positions and decode.  On 0,
  * obj_get_copy() gives the bytes. */
@@ -483,6 +525,8 @@ static int obj_get_finish(struct obj_get *og)
 					       og->why[i]);
 		}
 	}
+	if (good < k)
+		good += find_moved(og, rlen, &present, good);
 	if (good < k) {
 		og->error = store_fail(-EIO, "object %llu of inode %llu "
 				       "(version %016llx) cannot be read: only "

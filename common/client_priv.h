@@ -5,6 +5,7 @@
 #ifndef STORE_CLIENT_PRIV_H
 #define STORE_CLIENT_PRIV_H
 
+#include "auth.h"
 #include "client.h"
 #include "crush.h"
 #include "ec.h"
@@ -48,6 +49,11 @@ struct store_client {
 	/* One codec per (k, m) in use. */
 	pthread_mutex_t codec_mu;
 	struct ec_codec *codecs[STORE_EC_MAX_K + 1][STORE_EC_MAX_M + 1];
+
+	/* Authentication (client_auth.c): the key from the keyring, the
+	 * credential the engine signs with, when to renew, and the file
+	 * caps of a path-limited key. */
+	struct client_auth *auth;
 };
 
 /* The placement of one object: its pool and the OSD at every position
@@ -91,6 +97,39 @@ uint64_t client_epoch(struct store_client *c);
 
 /* Error text of a failed reply (its sentence, or strerror). */
 void client_reply_error(const struct rpc_call *call, char *buf, size_t cap);
+
+/* ---- authentication (client_auth.c) ----------------------------------*/
+
+/* Read the keyring the configuration names (none, or a missing file: the
+ * client does not authenticate).  Returns 0 or -errno with a sentence (a
+ * keyring open to group or others, no section for the entity). */
+int client_auth_setup(struct store_client *c, const struct conf *conf);
+
+/* With a key: authenticate to the MDS and make the engine sign with the
+ * ticket.  Returns 0 or -errno with a sentence. */
+int client_auth_login(struct store_client *c);
+
+/* Renew the ticket if it expires soon (force: now).  0 or -errno. */
+int client_auth_refresh(struct store_client *c, int force);
+
+/* A hint to append to an error of an unauthenticated client ("" if
+ * none): e.g. the keyring named in the configuration does not exist. */
+const char *client_auth_hint(const struct store_client *c);
+
+/* Remember the file cap a reply of the MDS carries. */
+void client_fcap_note(struct store_client *c, const struct rpc_call *call);
+
+/* Prepare a shard request for ino to an OSD: its destination and, for a
+ * path-limited key, the file cap (fetched from the MDS if missing).
+ * Returns 0, or -errno with a sentence (no cap could be had). */
+int client_auth_shard(struct store_client *c, struct rpc_call *call,
+		      uint32_t osd, uint64_t ino, int write);
+
+void client_auth_free(struct store_client *c);
+
+/* The credential requests are signed with (NULL without a key): for
+ * tools/storeauthprobe, which builds frames by hand. */
+struct auth_cred *client_auth_cred(struct store_client *c);
 
 /* Delete the shards of replaced object versions (best effort; waits). */
 void client_delete_versions(struct store_client *c, uint32_t pool,

@@ -10,6 +10,7 @@
  *   - everything but the submit list is touched only by the I/O thread.
  */
 #include "net.h"
+#include "auth_server.h"
 #include "crc.h"
 #include "log.h"
 #include "util.h"
@@ -107,7 +108,8 @@ struct net_server {
 	int sock;
 	int rcvfd;
 	uint64_t garbage;
-	struct log_limit garbage_log;
+	struct auth_server *auth;
+	struct log_limit garbage_log, noauth_log;
 	char addr[STORE_ADDR_MAX + 1];
 };
 
@@ -155,6 +157,53 @@ uint64_t net_server_garbage(const struct net_server *s)
 	return s->garbage;
 }
 
+void net_server_set_auth(struct net_server *s, struct auth_server *a)
+{
+	s->auth = a;
+}
+
+/* Authentication of a request (auth_server.h).  Returns 0 to serve it
+ * (req->auth set), or 1 if it was dropped or answered here. */
+static int server_auth(struct net_server *s, void *body, void *ctl, int n,
+		       struct net_req *req)
+{
+	char why[STORE_ERRMSG_MAX + 1];
+	struct auth_req *ar = NULL;
+	int status = 0, v;
+
+	if (s->auth) {
+		v = auth_server_check(s->auth, body, (size_t)n, &req->hdr, &ar,
+				      &status, why, sizeof(why));
+	} else {
+		/* Without keys nothing can be checked, so nothing signed is
+		 * served: the sender must not believe it was. */
+		v = AUTH_REFUSE;
+		status = -EPROTONOSUPPORT;
+		snprintf(why, sizeof(why), "the daemon at %s runs without "
+			 "keys and cannot check authenticated requests: give "
+			 "it the cluster's keyring, or remove 'keyring' from "
+			 "the client's configuration", s->addr);
+		log_ratelimited(&s->noauth_log, LOG_WARN, "%s: refused an "
+				"authenticated %s request: this daemon has no "
+				"keyring", s->addr,
+				wire_type_name(req->hdr.type));
+	}
+	if (v == AUTH_OK) {
+		req->auth = ar;
+		return 0;
+	}
+	req->msg = body;
+	req->len = (size_t)n;
+	req->ctl = ctl;
+	req->auth = v == AUTH_REFUSE_SIGNED ? ar : NULL;
+	if (v == AUTH_DROP) {
+		net_req_free(req);
+		return 1;
+	}
+	net_server_reply_error(s, req, 0, status, "%s", why);
+	return 1;
+}
+
 int net_server_recv(struct net_server *s, struct net_req *req)
 {
 	for (;;) {
@@ -193,6 +242,11 @@ int net_server_recv(struct net_server *s, struct net_req *req)
 				nn_freemsg(ctl);
 			continue;
 		}
+		req->auth = NULL;
+		if ((s->auth || (req->hdr.flags &
+				 (WIRE_F_AUTH | WIRE_F_SEALED))) &&
+		    server_auth(s, body, ctl, n, req))
+			continue;
 		req->msg = body;
 		req->len = (size_t)n;
 		req->ctl = ctl;
@@ -208,6 +262,38 @@ void net_req_free(struct net_req *req)
 	if (req->ctl)
 		nn_freemsg(req->ctl);
 	req->msg = req->ctl = NULL;
+	if (req->auth) {
+		sodium_memzero(req->auth, sizeof(*req->auth));
+		free(req->auth);
+		req->auth = NULL;
+	}
+}
+
+/* Sign a reply to an authenticated request: the frame grows by its
+ * trailer (in place when the chunk has room) and becomes a chunk. */
+static int sign_reply(struct net_server *s, struct net_req *req, void **msg,
+		      size_t *len, int *msg_nn)
+{
+	size_t need = *len + auth_reply_room(req->auth);
+	ssize_t n;
+	void *p;
+
+	if (*msg_nn) {
+		p = nn_reallocmsg(*msg, need);
+	} else {
+		p = nn_allocmsg(need, 0);
+		if (p)
+			memcpy(p, *msg, *len);
+	}
+	if (!p)
+		return -ENOMEM;
+	*msg = p;
+	*msg_nn = 1;
+	n = auth_server_sign_reply(s->auth, req->auth, p, *len);
+	if (n < 0)
+		return (int)n;
+	*len = (size_t)n;
+	return 0;
 }
 
 int net_server_reply(struct net_server *s, struct net_req *req, void *msg,
@@ -217,6 +303,20 @@ int net_server_reply(struct net_server *s, struct net_req *req, void *msg,
 	struct nn_iovec iov;
 	int rc = 0;
 
+	if (req->auth && s->auth) {
+		void *orig = msg;
+
+		rc = sign_reply(s, req, &msg, &len, &msg_nn);
+		if (rc) {
+			/* A chunk that could not grow is still ours. */
+			if (msg == orig && msg_nn)
+				nn_freemsg(msg);
+			else if (msg != orig)
+				nn_freemsg(msg);
+			net_req_free(req);
+			return rc;
+		}
+	}
 	memset(&h, 0, sizeof(h));
 	if (msg_nn) {
 		iov.iov_base = &msg;
@@ -307,13 +407,18 @@ struct rpc_engine {
 	struct rpc_call *submit_head, *submit_tail;
 	struct rpc_peer *peers;
 	int stop;
-	uint64_t next_req_id;
+	uint64_t next_req_id; /* atomic */
+	struct auth_cred *cred;
+	struct log_limit auth_log;
 	uint32_t next_sp_id;
 	struct pollfd *pfds;
 	struct rpc_conn **pconns;
 	size_t pcap;
 	struct log_limit stray_log;
 };
+
+/* rpc_engine_default_cred(): what new engines sign with. */
+static struct auth_cred *default_cred;
 
 static void conn_close(struct rpc_conn *c)
 {
@@ -463,6 +568,30 @@ static void peer_dispatch(struct rpc_engine *e, struct rpc_peer *p)
 	}
 }
 
+/* Check the reply to a signed call.  Returns 0 to take it, 1 to drop it
+ * (forged or altered: the call goes on waiting), or -EPROTO (the server
+ * answered a signed request without signing: it has no keys, or is not
+ * who it claims to be). */
+static int reply_auth(struct rpc_engine *e, struct rpc_call *call,
+		      void *body, size_t n, const struct wire_hdr *wh)
+{
+	struct auth_in in;
+	int rc = auth_check_reply(body, n, wh, call->auth_suite,
+				  call->auth_key, call->auth_seq, &in);
+
+	if (rc == 0)
+		return 0;
+	if (rc == -ENOMSG && wh->status < 0)
+		return 0; /* an error sentence: it can only deny service */
+	log_ratelimited(&e->auth_log, LOG_WARN, "dropped a %s reply from %s: "
+			"%s", wire_type_name(wh->type), call->peer->addr,
+			rc == -ENOMSG ? "it is not signed, though the request "
+			"was (the daemon has no keyring, or is an impostor)" :
+			"it does not verify (forged, altered in transit, or "
+			"meant for another request)");
+	return rc == -ENOMSG ? -EPROTO : 1;
+}
+
 /* Receive every reply waiting on a connection. */
 static void conn_receive(struct rpc_engine *e, struct rpc_conn *c)
 {
@@ -496,6 +625,21 @@ static void conn_receive(struct rpc_engine *e, struct rpc_conn *c)
 			nn_freemsg(body);
 			continue;
 		}
+		if (call->auth_on) {
+			int arc = reply_auth(e, call, body, (size_t)n, &wh);
+
+			if (arc > 0) {
+				nn_freemsg(body);
+				continue;
+			}
+			if (arc < 0) {
+				nn_freemsg(body);
+				c->call = NULL;
+				c->sent = 0;
+				call_complete(call, arc);
+				continue;
+			}
+		}
 		c->call = NULL;
 		c->sent = 0;
 		call->reply = body;
@@ -520,12 +664,6 @@ static void engine_take_submits(struct rpc_engine *e, int *stop)
 
 		list = c->next;
 		c->next = NULL;
-		/* A caller may pin the id (the same logical request retried
-		 * on a new connection keeps its id, so that a server can
-		 * recognise it); otherwise the engine numbers calls. */
-		if (!c->req_id)
-			c->req_id = ++e->next_req_id;
-		frame_set_req_id(c->req, c->req_id);
 		c->deadline_ns = now_ns() + (uint64_t)c->timeout_ms * 1000000ull;
 		c->send_deadline_ns =
 			c->send_timeout_ms && c->send_timeout_ms < c->timeout_ms ?
@@ -701,6 +839,7 @@ int rpc_engine_create(struct rpc_engine **out)
 	/* Request ids start from the clock so that a restarted client does
 	 * not reuse the ids of its previous life within a server's memory. */
 	e->next_req_id = wall_ns();
+	e->cred = __atomic_load_n(&default_cred, __ATOMIC_ACQUIRE);
 	rc = pthread_create(&e->thread, NULL, engine_main, e);
 	if (rc) {
 		close(e->wake_fd);
@@ -787,8 +926,55 @@ const char *rpc_peer_addr(const struct rpc_peer *p)
 	return p->addr;
 }
 
+void rpc_engine_set_cred(struct rpc_engine *e, struct auth_cred *cred)
+{
+	__atomic_store_n(&e->cred, cred, __ATOMIC_RELEASE);
+}
+
+void rpc_engine_default_cred(struct auth_cred *cred)
+{
+	__atomic_store_n(&default_cred, cred, __ATOMIC_RELEASE);
+}
+
+/* Sign a call's frame (its req_id set): it grows by the trailer, in place
+ * if the builder left room.  Returns 0 or -errno. */
+static int sign_call(struct auth_cred *cred, struct rpc_call *c)
+{
+	struct auth_snap snap;
+	size_t need;
+	ssize_t n;
+	void *p;
+	int rc = auth_cred_take(cred, &snap);
+
+	if (rc)
+		return rc;
+	need = c->req_len + auth_req_room(&snap, c->fcap_len != 0);
+	p = c->req_nn ? nn_reallocmsg(c->req, need) : realloc(c->req, need);
+	if (!p) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	c->req = p;
+	n = auth_sign_request(p, c->req_len, &snap, c->auth_dest,
+			      c->fcap_len ? c->fcap : NULL);
+	if (n < 0) {
+		rc = (int)n;
+		goto out;
+	}
+	c->req_len = (size_t)n;
+	c->auth_on = 1;
+	c->auth_suite = snap.suite;
+	memcpy(c->auth_key, snap.key, AUTH_KEY_LEN);
+	c->auth_seq = snap.seq;
+out:
+	sodium_memzero(&snap, sizeof(snap));
+	return rc;
+}
+
 void rpc_submit(struct rpc_engine *e, struct rpc_call *c)
 {
+	struct auth_cred *cred;
+
 	c->status = 0;
 	c->reply = NULL;
 	c->reply_len = 0;
@@ -796,11 +982,28 @@ void rpc_submit(struct rpc_engine *e, struct rpc_call *c)
 	c->conn = NULL;
 	c->state = CALL_SUBMITTED;
 	memset(&c->rhdr, 0, sizeof(c->rhdr));
+	c->auth_on = 0;
 	if (c->req_len < WIRE_HDR_LEN) {
 		call_complete(c, -EINVAL);
 		return;
 	}
-	if (c->req_nn) {
+	/* A caller may pin the id (the same logical request retried on a
+	 * new connection keeps its id, so that a server can recognise it);
+	 * otherwise the engine numbers calls.  The id is set before signing:
+	 * the MAC covers it. */
+	if (!c->req_id)
+		c->req_id = __atomic_add_fetch(&e->next_req_id, 1,
+					       __ATOMIC_RELAXED);
+	frame_set_req_id(c->req, c->req_id);
+	cred = __atomic_load_n(&e->cred, __ATOMIC_ACQUIRE);
+	if (cred && !c->no_auth) {
+		int rc = sign_call(cred, c);
+
+		if (rc) {
+			call_complete(c, rc);
+			return;
+		}
+	} else if (c->req_nn) {
 		/* nanomsg sends a chunk's whole size: trim it to the frame
 		 * (a growable wbuf leaves spare capacity at the end). */
 		void *p = nn_reallocmsg(c->req, c->req_len);

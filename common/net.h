@@ -26,6 +26,7 @@
 #ifndef STORE_NET_H
 #define STORE_NET_H
 
+#include "auth.h"
 #include "wire.h"
 
 #include <pthread.h>
@@ -64,6 +65,10 @@ struct net_req {
 	void *ctl; /* routing header (nanomsg control chunk) */
 	struct wire_hdr hdr;
 	uint64_t recv_ns; /* when received (monotonic) */
+	/* Who sent it, as its authenticator proved (auth_server.h); NULL if
+	 * the server checks nothing or the type is let in unauthenticated.
+	 * Replies to it are signed with it. */
+	struct auth_req *auth;
 };
 
 /* Bind a server to addr ("tcp://127.0.0.1:PORT").  Returns 0 and *out, or
@@ -74,9 +79,18 @@ int net_server_open(const char *addr, struct net_server **out);
  * poll(2) or io_uring's POLL_ADD; never read it). */
 int net_server_fd(const struct net_server *s);
 
+/* Check every request's authenticator with a (auth_server.h; not owned):
+ * from then on, requests that fail are dropped or refused inside
+ * net_server_recv(), and replies are signed.  A server without one
+ * refuses authenticated requests (it cannot check them). */
+struct auth_server;
+void net_server_set_auth(struct net_server *s, struct auth_server *a);
+
 /* Take one request without blocking.  Returns 1 and *req, 0 if none is
  * waiting, or -errno.  Frames whose header does not validate are logged
- * (rate-limited), dropped and skipped: the caller only sees valid frames. */
+ * (rate-limited), dropped and skipped: the caller only sees valid frames.
+ * With authentication on, only requests that passed it come out (the
+ * payload decrypted if it was sealed). */
 int net_server_recv(struct net_server *s, struct net_req *req);
 
 /* Send a reply (msg/len, from net_alloc when msg_nn is 1, else copied) to
@@ -118,6 +132,13 @@ struct rpc_call {
 	uint64_t req_id;  /* 0: the engine assigns one; else kept (retries) */
 	uint32_t send_timeout_ms; /* fail with -ENOTCONN if not on the wire
 				   * by then (0: timeout_ms) */
+	/* Authentication, when the engine has a credential: the daemon the
+	 * request is for (AUTH_DEST_*), a file capability to attach, or
+	 * no_auth for the handshake's own unauthenticated calls. */
+	uint32_t auth_dest;
+	uint8_t no_auth;
+	uint8_t fcap_len; /* 0 or AUTH_FCAP_LEN */
+	uint8_t fcap[AUTH_FCAP_LEN];
 
 	/* Results, valid once done.  status is 0 when a reply arrived (its
 	 * own status is in rhdr.status), else -ETIMEDOUT, -ENOTCONN,
@@ -128,6 +149,9 @@ struct rpc_call {
 	struct wire_hdr rhdr;
 
 	/* Private to the engine. */
+	uint8_t auth_on, auth_suite;
+	uint8_t auth_key[AUTH_KEY_LEN];
+	uint64_t auth_seq;
 	uint64_t deadline_ns;
 	uint64_t send_deadline_ns;
 	struct rpc_conn *conn;
@@ -145,6 +169,16 @@ int rpc_engine_create(struct rpc_engine **out);
  * every socket and free the engine. */
 void rpc_engine_destroy(struct rpc_engine *e);
 
+/* Sign every call with cred (auth.h; not owned, must outlive the
+ * engine) from now on, and accept only replies signed by their server.
+ * A call is signed when submitted, on the submitting thread. */
+void rpc_engine_set_cred(struct rpc_engine *e, struct auth_cred *cred);
+
+/* The credential every engine created from now on starts with (daemons
+ * set their own once, before any engine exists, so that every module's
+ * engine signs).  NULL: none. */
+void rpc_engine_default_cred(struct auth_cred *cred);
+
 /* The peer for addr, created on first use (connections are opened lazily
  * and re-opened by themselves).  At most max_conns requests are in flight
  * to it at once; more wait in a queue, in order.  Returns 0 and *out, or
@@ -156,7 +190,9 @@ int rpc_peer_get(struct rpc_engine *e, const char *addr, unsigned max_conns,
 const char *rpc_peer_addr(const struct rpc_peer *p);
 
 /* Submit a call (the engine takes req and frees it).  The call completes
- * exactly once, through c->done; c must stay valid until then. */
+ * exactly once, through c->done; c must stay valid until then.  The
+ * frame's req_id is set here (and, with a credential, the frame signed:
+ * a frame built with AUTH_ROOM spare bytes after it is signed in place). */
 void rpc_submit(struct rpc_engine *e, struct rpc_call *c);
 
 /* Submit a call and wait for it (c->done must be NULL).  Returns

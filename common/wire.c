@@ -17,6 +17,7 @@ const char *wire_type_name(unsigned type)
 		[WIRE_SHARD_GET] = "SHARD_GET",
 		[WIRE_SHARD_LIST] = "SHARD_LIST",
 		[WIRE_SHARD_DELETE] = "SHARD_DELETE",
+		[WIRE_SCRUB] = "SCRUB",
 		[WIRE_OSD_BOOT] = "OSD_BOOT",
 		[WIRE_HEARTBEAT] = "HEARTBEAT",
 		[WIRE_MAP_GET] = "MAP_GET",
@@ -24,6 +25,7 @@ const char *wire_type_name(unsigned type)
 		[WIRE_STATUS] = "STATUS",
 		[WIRE_OSD_CMD] = "OSD_CMD",
 		[WIRE_PING] = "PING",
+		[WIRE_PG_OBJECTS] = "PG_OBJECTS",
 		[WIRE_SESSION_OPEN] = "SESSION_OPEN",
 		[WIRE_LOOKUP] = "LOOKUP",
 		[WIRE_GETATTR] = "GETATTR",
@@ -45,6 +47,9 @@ const char *wire_type_name(unsigned type)
 		[WIRE_XATTR_SET] = "XATTR_SET",
 		[WIRE_XATTR_LIST] = "XATTR_LIST",
 		[WIRE_XATTR_REMOVE] = "XATTR_REMOVE",
+		[56] = "AUTH_HELLO",
+		[57] = "AUTH_PROVE",
+		[58] = "AUTH_ADMIN",
 	};
 
 	if (type >= WIRE_TYPE_MAX || !names[type])

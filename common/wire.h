@@ -59,6 +59,7 @@ enum wire_type {
 	WIRE_SHARD_GET = 2,
 	WIRE_SHARD_LIST = 3,
 	WIRE_SHARD_DELETE = 4,
+	WIRE_SCRUB = 5, /* check and repair PGs (wire_rec.h) */
 	/* Cluster (MDS as monitor), wire_mon.h. */
 	WIRE_OSD_BOOT = 16,
 	WIRE_HEARTBEAT = 17,
@@ -67,6 +68,7 @@ enum wire_type {
 	WIRE_STATUS = 20,
 	WIRE_OSD_CMD = 21,
 	WIRE_PING = 22,
+	WIRE_PG_OBJECTS = 23, /* a PG's committed objects (wire_rec.h) */
 	/* Namespace (MDS), wire_ns.h. */
 	WIRE_NS_FIRST = 32,
 	WIRE_SESSION_OPEN = 32,
@@ -91,6 +93,8 @@ enum wire_type {
 	WIRE_XATTR_LIST = 51,
 	WIRE_XATTR_REMOVE = 52,
 	WIRE_NS_LAST = 52,
+	/* Authentication (MDS), wire_auth.h: 56..63 are kept for it. */
+	WIRE_AUTH_FIRST = 56,
 	WIRE_TYPE_MAX = 64,
 };
 

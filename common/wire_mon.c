@@ -2,9 +2,11 @@
  * wire_mon.c -- cluster payloads: see wire_mon.h.
  */
 #include "wire_mon.h"
+#include "wire_rec.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Smallest encodings of one OSD and one pool in a map, used to check a
@@ -95,6 +97,16 @@ void wire_enc_heartbeat(struct wbuf *w, const struct wire_heartbeat *m)
 	wbuf_u64(w, m->shards);
 	wbuf_u64(w, m->recovery_bytes);
 	wbuf_u64(w, m->recovery_queued);
+	wbuf_u64(w, m->pass_epoch);
+	wbuf_u32(w, m->pgs);
+	wbuf_u64(w, m->degraded);
+	wbuf_u64(w, m->misplaced);
+	wbuf_u64(w, m->unfound);
+	wbuf_u64(w, m->bytes_left);
+	wbuf_u64(w, m->shards_recovered);
+	wbuf_u64(w, m->shards_moved);
+	wbuf_u64(w, m->shards_gc);
+	wbuf_u64(w, m->scrub_errors);
 }
 
 int wire_dec_heartbeat(const uint8_t *p, size_t len, struct wire_heartbeat *m)
@@ -108,6 +120,16 @@ int wire_dec_heartbeat(const uint8_t *p, size_t len, struct wire_heartbeat *m)
 	m->shards = rbuf_u64(&r);
 	m->recovery_bytes = rbuf_u64(&r);
 	m->recovery_queued = rbuf_u64(&r);
+	m->pass_epoch = rbuf_u64(&r);
+	m->pgs = rbuf_u32(&r);
+	m->degraded = rbuf_u64(&r);
+	m->misplaced = rbuf_u64(&r);
+	m->unfound = rbuf_u64(&r);
+	m->bytes_left = rbuf_u64(&r);
+	m->shards_recovered = rbuf_u64(&r);
+	m->shards_moved = rbuf_u64(&r);
+	m->shards_gc = rbuf_u64(&r);
+	m->scrub_errors = rbuf_u64(&r);
 	if (!r.err && m->osd_id >= STORE_MAX_OSDS)
 		return -EBADMSG;
 	return rbuf_done(&r);
@@ -280,29 +302,85 @@ void wire_enc_status(struct wbuf *w, const struct wire_status *m)
 	wbuf_u64(w, m->recovery_bps);
 	wbuf_u64(w, m->recovery_left);
 	wbuf_str(w, m->summary, STORE_ERRMSG_MAX);
+	wbuf_u32(w, m->osds_down_in);
+	wbuf_u32(w, m->osds_checking);
+	wbuf_u64(w, m->shards_recovered);
+	wbuf_u64(w, m->shards_moved);
+	wbuf_u64(w, m->shards_gc);
+	wbuf_u64(w, m->scrub_errors);
+	wbuf_u32(w, m->osd_stats ? m->n_osd_stats : 0);
+	for (uint32_t i = 0; m->osd_stats && i < m->n_osd_stats; i++)
+		wire_enc_osd_stat(w, &m->osd_stats[i]);
+}
+
+/* The fields of a STATUS reply up to its per-OSD list; r is left at the
+ * list's first entry. */
+static void dec_status_head(struct rbuf *r, struct wire_status *m)
+{
+	m->health = rbuf_u8(r);
+	m->epoch = rbuf_u64(r);
+	m->osds_total = rbuf_u32(r);
+	m->osds_up = rbuf_u32(r);
+	m->osds_in = rbuf_u32(r);
+	m->objects_total = rbuf_u64(r);
+	m->objects_degraded = rbuf_u64(r);
+	m->objects_misplaced = rbuf_u64(r);
+	m->objects_unfound = rbuf_u64(r);
+	m->bytes_total = rbuf_u64(r);
+	m->bytes_used = rbuf_u64(r);
+	m->files = rbuf_u64(r);
+	m->recovery_bps = rbuf_u64(r);
+	m->recovery_left = rbuf_u64(r);
+	rbuf_str(r, m->summary, sizeof(m->summary), STORE_ERRMSG_MAX);
+	m->osds_down_in = rbuf_u32(r);
+	m->osds_checking = rbuf_u32(r);
+	m->shards_recovered = rbuf_u64(r);
+	m->shards_moved = rbuf_u64(r);
+	m->shards_gc = rbuf_u64(r);
+	m->scrub_errors = rbuf_u64(r);
+	m->n_osd_stats = rbuf_u32(r);
+	m->osd_stats = NULL;
+	if (!r->err && (m->health > WIRE_HEALTH_ERR ||
+			m->n_osd_stats > STORE_MAX_OSDS ||
+			rbuf_left(r) != (size_t)m->n_osd_stats *
+						 WIRE_OSD_STAT_LEN))
+		r->err = -EBADMSG;
 }
 
 int wire_dec_status(const uint8_t *p, size_t len, struct wire_status *m)
 {
+	struct wire_osd_stat e;
 	struct rbuf r;
 
 	rbuf_init(&r, p, len);
-	m->health = rbuf_u8(&r);
-	m->epoch = rbuf_u64(&r);
-	m->osds_total = rbuf_u32(&r);
-	m->osds_up = rbuf_u32(&r);
-	m->osds_in = rbuf_u32(&r);
-	m->objects_total = rbuf_u64(&r);
-	m->objects_degraded = rbuf_u64(&r);
-	m->objects_misplaced = rbuf_u64(&r);
-	m->objects_unfound = rbuf_u64(&r);
-	m->bytes_total = rbuf_u64(&r);
-	m->bytes_used = rbuf_u64(&r);
-	m->files = rbuf_u64(&r);
-	m->recovery_bps = rbuf_u64(&r);
-	m->recovery_left = rbuf_u64(&r);
-	rbuf_str(&r, m->summary, sizeof(m->summary), STORE_ERRMSG_MAX);
-	if (!r.err && m->health > WIRE_HEALTH_ERR)
-		return -EBADMSG;
+	dec_status_head(&r, m);
+	for (uint32_t i = 0; !r.err && i < m->n_osd_stats; i++)
+		wire_dec_osd_stat(&r, &e);
 	return rbuf_done(&r);
+}
+
+int wire_dec_status_osds(const uint8_t *p, size_t len,
+			 struct wire_osd_stat *out, uint32_t cap, uint32_t *n)
+{
+	struct wire_status *m = malloc(sizeof(*m));
+	struct wire_osd_stat e;
+	struct rbuf r;
+	int rc;
+
+	*n = 0;
+	if (!m)
+		return -ENOMEM;
+	rbuf_init(&r, p, len);
+	dec_status_head(&r, m);
+	for (uint32_t i = 0; !r.err && i < m->n_osd_stats; i++) {
+		memset(&e, 0, sizeof(e));
+		wire_dec_osd_stat(&r, &e);
+		if (!r.err && i < cap)
+			out[i] = e;
+	}
+	rc = rbuf_done(&r);
+	if (rc == 0)
+		*n = m->n_osd_stats;
+	free(m);
+	return rc;
 }

@@ -42,6 +42,19 @@ struct wire_heartbeat {
 	uint64_t shards;
 	uint64_t recovery_bytes;  /* recovered since boot */
 	uint64_t recovery_queued; /* objects waiting for recovery here */
+	/* Recovery of the PGs this OSD is primary for (docs/recovery.md):
+	 * object counts as of its latest check of each PG, and the epoch its
+	 * last complete pass over all of them ran at (0: none yet). */
+	uint64_t pass_epoch;
+	uint32_t pgs;             /* PGs it is primary for, under its map */
+	uint64_t degraded;
+	uint64_t misplaced;
+	uint64_t unfound;
+	uint64_t bytes_left;      /* shard bytes still to write */
+	uint64_t shards_recovered; /* since boot: rebuilt by decoding */
+	uint64_t shards_moved;     /* ... copied to their position */
+	uint64_t shards_gc;        /* ... unreferenced versions deleted */
+	uint64_t scrub_errors;     /* ... corrupt shards found */
 };
 
 /* MAP_GET request: send the map if newer than have_epoch; the reply (and a
@@ -81,6 +94,20 @@ struct wire_status {
 	uint64_t recovery_bps;    /* bytes/s recovered, recent average */
 	uint64_t recovery_left;   /* bytes still to recover */
 	char summary[STORE_ERRMSG_MAX + 1]; /* why not HEALTH_OK, or "" */
+	/* Recovery (docs/recovery.md). */
+	uint32_t osds_down_in;    /* down but still in: data unavailable */
+	uint32_t osds_checking;   /* up primaries whose last complete pass
+				   * is older than this epoch */
+	uint64_t shards_recovered; /* sums over the up OSDs, since boot */
+	uint64_t shards_moved;
+	uint64_t shards_gc;
+	uint64_t scrub_errors;
+	/* One wire_osd_stat (wire_rec.h) per OSD of the map.  The encoder
+	 * writes osd_stats[0 .. n_osd_stats); the decoder validates them,
+	 * sets n_osd_stats and leaves osd_stats NULL: read them with
+	 * wire_dec_status_osds(). */
+	uint32_t n_osd_stats;
+	const struct wire_osd_stat *osd_stats;
 };
 
 void wire_enc_osd_boot(struct wbuf *w, const struct wire_osd_boot *m);
@@ -110,6 +137,11 @@ int wire_dec_osd_cmd(const uint8_t *p, size_t len, struct wire_osd_cmd *m);
 
 void wire_enc_status(struct wbuf *w, const struct wire_status *m);
 int wire_dec_status(const uint8_t *p, size_t len, struct wire_status *m);
+/* The per-OSD entries of a STATUS reply payload: up to cap into out, the
+ * number present in *n.  Returns 0 or -EBADMSG. */
+struct wire_osd_stat;
+int wire_dec_status_osds(const uint8_t *p, size_t len,
+			 struct wire_osd_stat *out, uint32_t cap, uint32_t *n);
 
 /* A weight on the wire: the IEEE-754 bits of the double, so that every
  * party holds the exact same value.  Decoding rejects NaN, infinities and

@@ -48,6 +48,14 @@ struct wire_shard_put {
 	const uint8_t *data;
 };
 
+/* Flags of SHARD_GET. */
+enum {
+	/* Read and check the range's block crcs on the OSD, but send no data
+	 * back (the reply has data_len 0): deep scrub verifies a shard where
+	 * it lives.  -EIO if a block fails its crc. */
+	WIRE_GET_VERIFY = 1 << 0,
+};
+
 /* SHARD_GET request: bytes [offset, offset + len) of a shard (len 0: to the
  * end).  version 0 asks for the newest version held. */
 struct wire_shard_get {

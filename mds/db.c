@@ -3,6 +3,8 @@
  */
 #include "db.h"
 #include "log.h"
+#include "parents.h"
+#include "pgidx.h"
 #include "util.h"
 
 #include <errno.h>
@@ -212,6 +214,14 @@ int db_open(struct mds_db *db, const char *dir, const struct db_opts *o,
 		rc = open_dbi(txn, "orphans", &db->orphans);
 	if (rc == 0)
 		rc = open_dbi(txn, "purge", &db->purge);
+	if (rc == 0)
+		rc = open_dbi(txn, "pgobjs", &db->pgobjs);
+	if (rc == 0)
+		rc = db_err(mdb_dbi_open(txn, "parents", MDB_CREATE |
+					 MDB_DUPSORT | MDB_DUPFIXED,
+					 &db->parents));
+	if (rc == 0)
+		rc = open_dbi(txn, "auth", &db->auth);
 	if (rc == 0)
 		rc = db_commit(txn);
 	else
@@ -455,8 +465,9 @@ int db_inode_del(struct mds_db *db, MDB_txn *txn, uint64_t ino)
 {
 	uint8_t kb[8];
 	MDB_val k = key_u64(kb, ino);
+	int rc = del_key(txn, db->inodes, &k);
 
-	return del_key(txn, db->inodes, &k);
+	return rc ? rc : parents_drop(db, txn, ino);
 }
 
 int db_inode_count(struct mds_db *db, MDB_txn *txn, uint64_t *n)
@@ -557,7 +568,10 @@ int db_dentry_put(struct mds_db *db, MDB_txn *txn, uint64_t parent,
 	wbuf_u64(&w, d->ino);
 	wbuf_u32(&w, d->type);
 	wbuf_str(&w, name, STORE_NAME_MAX);
-	return put_val(txn, db->dirseq, &k, &w);
+	rc = put_val(txn, db->dirseq, &k, &w);
+	if (rc == 0 && d->type != S_IFDIR)
+		rc = parents_add(db, txn, d->ino, parent, d->seq);
+	return rc;
 }
 
 int db_dentry_del(struct mds_db *db, MDB_txn *txn, uint64_t parent,
@@ -570,7 +584,10 @@ int db_dentry_del(struct mds_db *db, MDB_txn *txn, uint64_t parent,
 	if (rc)
 		return rc;
 	k = key_u64_u64(kb, parent, d->seq);
-	return del_key(txn, db->dirseq, &k);
+	rc = del_key(txn, db->dirseq, &k);
+	if (rc == 0 && d->type != S_IFDIR)
+		rc = parents_del(db, txn, d->ino, parent, d->seq);
+	return rc;
 }
 
 int db_dir_empty(struct mds_db *db, MDB_txn *txn, uint64_t dir)
@@ -674,19 +691,33 @@ int db_obj_put(struct mds_db *db, MDB_txn *txn, uint64_t ino,
 	MDB_val k = key_u64_u64(kb, ino, o->objno);
 	struct wbuf w;
 
+	struct db_inode in;
+	int rc;
+
 	wbuf_init_fixed(&w, buf, sizeof(buf));
 	wbuf_u8(&w, DB_REC_V1);
 	wbuf_u64(&w, o->version);
 	wbuf_u32(&w, o->length);
-	return put_val(txn, db->objects, &k, &w);
+	rc = put_val(txn, db->objects, &k, &w);
+	if (rc == 0)
+		rc = db_inode_get(db, txn, ino, &in);
+	if (rc == 0)
+		rc = pgidx_put(db, txn, in.a.pool, ino, o);
+	return rc;
 }
 
 int db_obj_del(struct mds_db *db, MDB_txn *txn, uint64_t ino, uint64_t objno)
 {
 	uint8_t kb[16];
 	MDB_val k = key_u64_u64(kb, ino, objno);
+	struct db_inode in;
+	int rc = del_key(txn, db->objects, &k);
 
-	return del_key(txn, db->objects, &k);
+	if (rc == 0)
+		rc = db_inode_get(db, txn, ino, &in);
+	if (rc == 0)
+		rc = pgidx_del(db, txn, in.a.pool, ino, objno);
+	return rc;
 }
 
 int db_obj_walk(struct mds_db *db, MDB_txn *txn, uint64_t ino, uint64_t first,

@@ -28,8 +28,11 @@
 /* "SMDS" as a little-endian u32, first field of the superblock. */
 #define DB_MAGIC 0x53444d53u
 /* Format of the whole environment: bumped when any layout changes in a
- * way an older MDS cannot read. */
-#define DB_FORMAT 1
+ * way an older MDS cannot read (or would not keep up to date).
+ * 2: the `pgobjs` index (pgidx.h), built when a format-1 folder opens.
+ * 3: the `parents` index (parents.h) and the `auth` keys (mds_auth.h);
+ *    the index is built when an older folder opens. */
+#define DB_FORMAT 3
 /* Version byte at the start of every value. */
 #define DB_REC_V1 1
 
@@ -57,7 +60,17 @@ struct mds_db {
 	MDB_dbi sessions; /* session id -> entity, open time */
 	MDB_dbi orphans;  /* ino -> since (unlinked, still open: KEEP) */
 	MDB_dbi purge;    /* seq -> object version nobody references */
+	MDB_dbi pgobjs;   /* pool + pg + ino + objno -> version (pgidx.h) */
+	MDB_dbi parents;  /* non-dir ino -> (parent, cookie) per link (dup
+			   * sorted; parents.h) */
+	MDB_dbi auth;     /* entity name -> its key and caps (mds/auth.h) */
 	int fd_lock;      /* flock'ed DIR/mds.lock: one MDS per folder */
+	/* pg_num of every pool, for the PG index (db_set_pools). */
+	uint32_t n_pools;
+	struct {
+		uint32_t id;
+		uint32_t pg_num;
+	} pools[STORE_MAX_POOLS];
 };
 
 /* The superblock: identity and counters. */
@@ -147,7 +160,10 @@ typedef int (*db_dir_fn)(void *arg, uint64_t cookie, uint64_t ino,
 int db_dir_walk(struct mds_db *db, MDB_txn *txn, uint64_t dir,
 		uint64_t after, db_dir_fn fn, void *arg);
 
-/* Objects of a file. */
+/* Objects of a file.  put and del also keep the PG index (pgidx.h) in
+ * step, in the same transaction; it needs the object's pool, read from
+ * its inode, which must exist (objects change only while their inode
+ * lives) and be in a pool db_set_pools() named (else -ENOENT). */
 int db_obj_get(struct mds_db *db, MDB_txn *txn, uint64_t ino, uint64_t objno,
 	       struct wire_obj *o);
 int db_obj_put(struct mds_db *db, MDB_txn *txn, uint64_t ino,

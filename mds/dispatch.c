@@ -6,7 +6,9 @@
  */
 #include "mds.h"
 #include "log.h"
+#include "mds_auth.h"
 #include "ns.h"
+#include "pgidx.h"
 #include "util.h"
 
 #include <errno.h>
@@ -114,9 +116,17 @@ static void classify(struct mds *m, struct mds_msg *msg, uint64_t now)
 	if (msg->len < WIRE_HDR_LEN || WIRE_HDR_LEN + (size_t)len > msg->len ||
 	    (msg->hdr.flags & WIRE_F_REPLY))
 		return bad(msg, -EBADMSG);
-	if (msg->hdr.flags & WIRE_F_SEALED)
-		return reply_error(msg, -EPROTONOSUPPORT, "this MDS does not "
-				   "accept encrypted messages yet");
+	/* A sealed payload reaches us decrypted, with its sender. */
+	if ((msg->hdr.flags & WIRE_F_SEALED) && !msg->auth)
+		return reply_error(msg, -EPROTONOSUPPORT, "an encrypted "
+				   "request without an authenticator");
+	rc = mds_auth_gate(m, msg, err, sizeof(err));
+	if (rc)
+		return reply_error(msg, rc, "%s", err);
+	if (mds_auth_is_auth_type(type)) {
+		msg->kind = mds_auth_is_write(msg) ? K_WRITE : K_READ;
+		return;
+	}
 	if (wire_is_ns(type)) {
 		msg->ns = malloc(sizeof(*msg->ns));
 		if (!msg->ns)
@@ -148,6 +158,11 @@ static void classify(struct mds *m, struct mds_msg *msg, uint64_t now)
 			return bad(msg, -EBADMSG);
 		msg->kind = K_READ;
 		return;
+	case WIRE_PG_OBJECTS:
+		if (wire_dec_pg_objects(p, len, &msg->u.pgq))
+			return bad(msg, -EBADMSG);
+		msg->kind = K_READ;
+		return;
 	case WIRE_HEARTBEAT:
 		if (wire_dec_heartbeat(p, len, &msg->u.hb))
 			return bad(msg, -EBADMSG);
@@ -174,6 +189,7 @@ static void classify(struct mds *m, struct mds_msg *msg, uint64_t now)
 	case WIRE_SHARD_GET:
 	case WIRE_SHARD_LIST:
 	case WIRE_SHARD_DELETE:
+	case WIRE_SCRUB:
 		return reply_error(msg, -EOPNOTSUPP, "%s goes to an OSD, not "
 				   "to the MDS", wire_type_name(type));
 	default:
@@ -230,7 +246,11 @@ static int exec_ns(struct mds *m, MDB_txn *txn, struct mds_msg *msg,
 	}
 	if (msg->hdr.type == WIRE_STATFS)
 		usable_space(m, &c.bytes_total, &c.bytes_free);
-	rc = ns_exec(&c, msg->hdr.type, msg->ns, r);
+	rc = mds_auth_ns_before(m, txn, msg, c.err, sizeof(c.err));
+	if (rc == 0)
+		rc = ns_exec(&c, msg->hdr.type, msg->ns, r);
+	if (rc == 0)
+		mds_auth_ns_after(m, txn, msg, r);
 	if (rc) {
 		reply_error(msg, rc, "%s", c.err[0] ? c.err : strerror(-rc));
 	} else {
@@ -245,9 +265,47 @@ static int exec_ns(struct mds *m, MDB_txn *txn, struct mds_msg *msg,
 	return rc;
 }
 
+/* PG_OBJECTS: one page of a PG's committed objects (pgidx.h). */
+static void exec_pg_objects(struct mds *m, MDB_txn *txn, struct mds_msg *msg)
+{
+	const struct wire_pg_objects *q = &msg->u.pgq;
+	const struct map_pool *p = map_pool(&m->om.map, q->pool);
+	uint32_t max = q->max ? q->max : STORE_LIST_MAX;
+	struct wire_pg_obj *ents;
+	size_t at;
+	int more = 0, n;
+
+	if (!p || q->pg >= p->pg_num)
+		return reply_error(msg, -ENOENT, "no placement group %u.%u in "
+				   "the cluster map (epoch %llu)", q->pool,
+				   q->pg, (unsigned long long)mds_epoch(m));
+	ents = malloc(max * sizeof(*ents));
+	if (!ents)
+		return reply_error(msg, -ENOMEM, "the MDS is out of memory");
+	n = pgidx_list(&m->db, txn, q, ents, max, &more);
+	if (n < 0) {
+		free(ents);
+		return reply_error(msg, n, "the MDS could not list placement "
+				   "group %u.%u: %s", q->pool, q->pg,
+				   strerror(-n));
+	}
+	reply_begin(msg, 0);
+	at = wire_enc_pg_objects_begin(&msg->reply);
+	for (int i = 0; i < n; i++)
+		wire_enc_pg_obj(&msg->reply, &ents[i]);
+	wire_enc_pg_objects_end(&msg->reply, at, (uint32_t)n, more);
+	free(ents);
+}
+
 static void exec_read(struct mds *m, MDB_txn *txn, struct mds_msg *msg,
 		      uint64_t *sessions)
 {
+	if (mds_auth_is_auth_type(msg->hdr.type)) {
+		mds_auth_exec(m, txn, msg);
+		return;
+	}
+	if (msg->hdr.type == WIRE_PG_OBJECTS)
+		return exec_pg_objects(m, txn, msg);
 	if (msg->hdr.type == WIRE_STATUS) {
 		struct wire_status st;
 		int rc = status_compute(&m->sc, &m->om, &m->db, txn, &st);
@@ -284,8 +342,13 @@ static void exec_write(struct mds *m, MDB_txn *parent, struct mds_msg *msg,
 		}
 		break;
 	case WIRE_OSD_CMD:
-		rc = osdmap_cmd(&m->om, &m->db, txn, &msg->u.cmd, now, err,
-				sizeof(err));
+		/* rm must not drop the last copies of anything. */
+		rc = msg->u.cmd.op != WIRE_OSD_RM ? 0 :
+		     status_rm_safe(&m->sc, &m->om, &m->db, txn,
+				    msg->u.cmd.osd_id, err, sizeof(err));
+		if (rc == 0)
+			rc = osdmap_cmd(&m->om, &m->db, txn, &msg->u.cmd, now,
+					err, sizeof(err));
 		if (rc == 0)
 			reply_begin(msg, 0);
 		break;
@@ -298,6 +361,10 @@ static void exec_write(struct mds *m, MDB_txn *parent, struct mds_msg *msg,
 				 strerror(-rc));
 		else
 			reply_begin(msg, 0);
+		break;
+	case WIRE_AUTH_ADMIN:
+		rc = mds_auth_exec(m, txn, msg);
+		err[0] = '\0';
 		break;
 	default:
 		rc = exec_ns(m, txn, msg, sessions);
@@ -328,7 +395,10 @@ static void find_repeats(struct mds *m, struct mds_msg *msgs, size_t n,
 		if (msg->kind != K_WRITE ||
 		    !cacheable(m, msg->hdr.req_id, sessions))
 			continue;
-		if (rcache_get(m->rc, msg->hdr.req_id, msg->hdr.type, &hit)) {
+		/* Cache ids include the sender (mds_auth_cache_id): nobody
+		 * gets another entity's reply by reusing its req_id. */
+		if (rcache_get(m->rc, mds_auth_cache_id(m, msg),
+			       msg->hdr.type, &hit)) {
 			reply_begin(msg, hit.status);
 			wbuf_raw(&msg->reply, hit.payload, hit.len);
 			m->n_cache_hits++;
@@ -338,7 +408,8 @@ static void find_repeats(struct mds *m, struct mds_msg *msgs, size_t n,
 		}
 		for (size_t j = 0; j < i; j++) {
 			if (msgs[j].kind == K_WRITE &&
-			    msgs[j].hdr.req_id == msg->hdr.req_id &&
+			    mds_auth_cache_id(m, &msgs[j]) ==
+				    mds_auth_cache_id(m, msg) &&
 			    msgs[j].hdr.type == msg->hdr.type) {
 				msg->kind = K_DUP;
 				msg->dup_of = (int)j;
@@ -395,7 +466,7 @@ static void write_phase(struct mds *m, struct mds_msg *msgs, size_t n,
 				continue;
 			reply_seal(m, msg);
 			if (cacheable(m, msg->hdr.req_id, *sessions))
-				rcache_put(m->rc, msg->hdr.req_id,
+				rcache_put(m->rc, mds_auth_cache_id(m, msg),
 					   msg->hdr.type,
 					   (int32_t)get_le32(msg->reply.p + 24),
 					   msg->reply.p + WIRE_HDR_LEN,

@@ -2,6 +2,8 @@
  * fsck.c -- whole-database consistency check: see fsck.h.
  */
 #include "fsck.h"
+#include "parents.h"
+#include "pgidx.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -347,6 +349,10 @@ int mds_fsck(struct mds_db *db, MDB_txn *txn, char *err, size_t errlen)
 		rc = db_scan(db, txn, db->xattrs, scan_xattr, &f);
 	if (rc == 0)
 		rc = db_scan(db, txn, db->orphans, scan_orphan, &f);
+	if (rc == 0)
+		rc = pgidx_check(db, txn, err, errlen);
+	if (rc == 0)
+		rc = parents_check(db, txn, err, errlen);
 	for (size_t i = 0; rc == 0 && i < f.cap; i++)
 		if (f.tab[i].ino)
 			rc = check_inode(&f, &f.tab[i]);

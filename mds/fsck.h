@@ -11,7 +11,9 @@
  * non-directory's nlink = the entries naming it, and 0 only if it is an
  * orphan; objects belong to regular files and lie within the size (start
  * + length <= size); inline records belong to inline files or symlinks
- * and an inline file has one; xattrs and orphans belong to inodes.
+ * and an inline file has one; xattrs and orphans belong to inodes; the
+ * PG index (pgidx.h) holds exactly the objects, each under its PG; the
+ * parents index (parents.h) holds exactly the links of non-directories.
  *
  * The whole inode table is held in memory while checking: O(inodes).
  */

@@ -4,7 +4,10 @@
  */
 #include "mds.h"
 #include "log.h"
+#include "mds_auth.h"
 #include "ns.h"
+#include "parents.h"
+#include "pgidx.h"
 #include "util.h"
 
 #include <errno.h>
@@ -140,6 +143,9 @@ int mds_create(const struct mds_opts *o, const struct mds_cluster_opts *c,
 		rc = -ENOMEM;
 		goto dberr;
 	}
+	rc = db_set_pools(&db, &map);
+	if (rc)
+		goto dberr;
 	om = calloc(1, sizeof(*om));
 	if (!om) {
 		rc = -ENOMEM;
@@ -148,6 +154,11 @@ int mds_create(const struct mds_opts *o, const struct mds_cluster_opts *c,
 	rc = osdmap_create(om, &db, txn, &map);
 	if (rc)
 		goto dberr;
+	if (c->keys) {
+		rc = mds_auth_create(&db, txn, c->keys);
+		if (rc)
+			goto dberr;
+	}
 	rc = db_commit(txn);
 	txn = NULL;
 	if (rc)
@@ -167,6 +178,43 @@ out:
 	map_free(&map);
 	db_close(&db);
 	return rc;
+}
+
+/* Bring an older database to DB_FORMAT in one transaction: build the PG
+ * index (pgidx.h, format 2) from the objects table and the parents index
+ * (parents.h, format 3) from the directory entries, and record the new
+ * format. */
+static int upgrade(struct mds *m, const char *dir, char *err, size_t errlen)
+{
+	struct db_super s;
+	MDB_txn *txn;
+	uint64_t n = 0, np = 0;
+	int rc = db_begin(&m->db, NULL, 0, &txn);
+
+	if (rc == 0)
+		rc = db_super_get(&m->db, txn, &s);
+	if (rc == 0 && s.format < 2)
+		rc = pgidx_rebuild(&m->db, txn, &n);
+	if (rc == 0 && s.format < 3)
+		rc = parents_rebuild(&m->db, txn, &np);
+	if (rc == 0) {
+		s.format = DB_FORMAT;
+		rc = db_super_put(&m->db, txn, &s);
+	}
+	if (rc == 0)
+		rc = db_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	if (rc) {
+		snprintf(err, errlen, "cannot bring the MDS database in %s to "
+			 "format %u (building its PG index): %s", dir,
+			 DB_FORMAT, strerror(-rc));
+		return rc;
+	}
+	log_info("upgraded the MDS database in %s to format %u: indexed %llu "
+		 "objects by placement group and %llu links of files", dir,
+		 DB_FORMAT, (unsigned long long)n, (unsigned long long)np);
+	return 0;
 }
 
 int mds_open(const struct mds_opts *o, struct mds **out, char *err,
@@ -207,7 +255,8 @@ int mds_open(const struct mds_opts *o, struct mds **out, char *err,
 			 o->dir);
 		goto fail;
 	}
-	if (rc == 0 && s.format != DB_FORMAT) {
+	/* Older formats lack only indexes, built below. */
+	if (rc == 0 && (s.format > DB_FORMAT || s.format < 1)) {
 		snprintf(err, errlen, "%s holds an MDS database of format %u; "
 			 "this store-mds reads format %u", o->dir, s.format,
 			 DB_FORMAT);
@@ -220,6 +269,8 @@ int mds_open(const struct mds_opts *o, struct mds **out, char *err,
 	}
 	if (rc == 0 && memcmp(m->om.map.cluster_id, s.cluster_id, 16))
 		rc = -EUCLEAN;
+	if (rc == 0)
+		rc = db_set_pools(&m->db, &m->om.map);
 	if (rc) {
 		snprintf(err, errlen, "cannot load the cluster in %s: %s%s",
 			 o->dir, strerror(-rc), rc == -EUCLEAN ?
@@ -231,9 +282,21 @@ int mds_open(const struct mds_opts *o, struct mds **out, char *err,
 	/* Keep the read transaction's handle: renewing it is cheap. */
 	mdb_txn_reset(txn);
 	m->rtxn = txn;
+	if (s.format < DB_FORMAT) {
+		rc = upgrade(m, o->dir, err, errlen);
+		if (rc) {
+			mds_close(m);
+			return rc;
+		}
+	}
 	rc = rcache_create(MDS_RCACHE_ENTRIES, MDS_RCACHE_REPLY_MAX, &m->rc);
 	if (rc) {
 		snprintf(err, errlen, "out of memory");
+		mds_close(m);
+		return rc;
+	}
+	rc = mds_auth_load(m, err, errlen);
+	if (rc) {
 		mds_close(m);
 		return rc;
 	}
@@ -255,6 +318,7 @@ void mds_close(struct mds *m)
 	if (m->rtxn)
 		mdb_txn_abort(m->rtxn);
 	rcache_free(m->rc);
+	mds_auth_free(m);
 	status_free(&m->sc);
 	osdmap_free(&m->om);
 	db_close(&m->db);

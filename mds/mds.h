@@ -25,9 +25,14 @@
 #include "wire.h"
 #include "wire_mon.h"
 #include "wire_ns.h"
+#include "wire_rec.h"
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct auth_req;
+struct mds_auth;
+struct mds_auth_keys;
 
 /* Runtime settings (mds_opts_default() fills the defaults). */
 struct mds_opts {
@@ -37,6 +42,10 @@ struct mds_opts {
 	uint32_t inline_max;         /* largest inline file (64 KiB) */
 	size_t map_size;             /* LMDB map size (0: 64 GiB) */
 	int nosync;                  /* tests only: commits without fsync */
+	/* Security (docs/security.md); they matter only with keys. */
+	int secure;                  /* encrypt all traffic (conf secure) */
+	uint64_t ticket_ttl_ms;      /* ticket lifetime (1 h) */
+	uint8_t cipher;              /* AUTH_SUITE_*, 0: the best here */
 };
 void mds_opts_default(struct mds_opts *o);
 
@@ -47,6 +56,9 @@ struct mds_cluster_opts {
 	uint32_t object_size; /* 4 MiB */
 	uint8_t domain;       /* MAP_DOMAIN_HOST */
 	uint32_t uid, gid;    /* owner of the root directory */
+	/* The cluster's first keys (mds_auth.h), or NULL for a cluster
+	 * without authentication. */
+	const struct mds_auth_keys *keys;
 };
 void mds_cluster_opts_default(struct mds_cluster_opts *c);
 
@@ -66,6 +78,7 @@ struct mds {
 	uint64_t fake_now_ms; /* tests: the monotonic clock, if non-zero */
 	/* Counters, for tests and the log. */
 	uint64_t n_batches, n_requests, n_commits, n_cache_hits;
+	struct mds_auth *auth; /* keys and caps (mds_auth.h) */
 };
 
 /* Create a new cluster in o->dir (created if missing): a random cluster
@@ -101,6 +114,9 @@ struct mds_msg {
 	size_t len;
 	struct wire_hdr hdr;
 	void *user; /* the caller's (the server keeps its net_req here) */
+	/* Who sent it (net.h), or NULL: unauthenticated.  The dispatcher
+	 * may attach a file cap for the reply to it. */
+	struct auth_req *auth;
 	/* Out: the whole reply frame, valid during the reply callback. */
 	struct wbuf reply;
 	/* Private to the dispatcher. */
@@ -112,6 +128,7 @@ struct mds_msg {
 		struct wire_heartbeat hb;
 		struct wire_osd_cmd cmd;
 		struct wire_map_get mg;
+		struct wire_pg_objects pgq;
 	} u;
 };
 

@@ -312,6 +312,10 @@ int osdmap_boot(struct osdmap *om, struct mds_db *db, MDB_txn *txn,
 	om->rt[id].down_since_ms = 0;
 	om->rt[id].rate_ms = now_ms;
 	om->rt[id].recovery_bytes = 0;
+	/* A new life: no pass yet, counters from 0. */
+	om->rt[id].hb_seen = 0;
+	om->rt[id].pass_epoch = 0;
+	om->rt[id].recovery_bps = 0;
 	om->dirty = 1;
 	note(om, "osd.%u booted (%s, host %s, weight %g)%s%s", id, b->addr,
 	     b->host, o->weight, known ? "" : ", new",
@@ -344,6 +348,17 @@ int osdmap_heartbeat(struct osdmap *om, const struct wire_heartbeat *hb,
 	rt->recovery_bytes = hb->recovery_bytes;
 	rt->recovery_queued = hb->recovery_queued;
 	rt->shards = hb->shards;
+	rt->hb_seen = 1;
+	rt->pgs = hb->pgs;
+	rt->pass_epoch = hb->pass_epoch;
+	rt->degraded = hb->degraded;
+	rt->misplaced = hb->misplaced;
+	rt->unfound = hb->unfound;
+	rt->bytes_left = hb->bytes_left;
+	rt->shards_recovered = hb->shards_recovered;
+	rt->shards_moved = hb->shards_moved;
+	rt->shards_gc = hb->shards_gc;
+	rt->scrub_errors = hb->scrub_errors;
 	rt->last_seen_ms = now_ms;
 	o->capacity = hb->capacity;
 	o->used = hb->used;

@@ -59,6 +59,15 @@ struct osd_rt {
 	uint64_t recovery_queued;
 	uint64_t recovery_bps;  /* smoothed rate of recovery_bytes */
 	uint64_t rate_ms;       /* when recovery_bytes was last sampled */
+	/* Its recovery report (wire_heartbeat, docs/recovery.md), valid
+	 * when hb_seen: a heartbeat came since it booted or the MDS
+	 * started. */
+	uint8_t hb_seen;
+	uint32_t pgs;
+	uint64_t pass_epoch;
+	uint64_t degraded, misplaced, unfound;
+	uint64_t bytes_left;
+	uint64_t shards_recovered, shards_moved, shards_gc, scrub_errors;
 };
 
 #define OSDMAP_LOG_MAX 32

@@ -8,6 +8,7 @@
 #include "purge.h"
 #include "crush.h"
 #include "log.h"
+#include "mds_auth.h"
 #include "net.h"
 #include "util.h"
 #include "wire_osd.h"
@@ -85,6 +86,9 @@ int purger_create(struct mds *m, struct purger **out)
 		free(p);
 		return rc;
 	}
+	/* Deletes are signed with the MDS's own daemon ticket. */
+	if (mds_auth_cred(m))
+		rpc_engine_set_cred(p->eng, mds_auth_cred(m));
 	pthread_mutex_init(&p->mu, NULL);
 	*out = p;
 	return 0;

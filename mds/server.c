@@ -2,6 +2,8 @@
  * server.c -- the MDS event loop: see server.h.
  */
 #include "server.h"
+#include "mds_auth.h"
+#include "mappush.h"
 #include "purge.h"
 #include "log.h"
 #include "net.h"
@@ -20,6 +22,7 @@ struct mds_server {
 	struct mds *m;
 	struct net_server *net;
 	struct purger *purge;
+	struct mappush *push;
 	struct net_req reqs[MDS_BATCH_MAX];
 	struct mds_msg msgs[MDS_BATCH_MAX];
 	struct log_limit send_log;
@@ -38,7 +41,16 @@ int mds_server_open(struct mds *m, const char *addr, struct mds_server **out)
 		free(s);
 		return rc;
 	}
-	rc = purger_create(m, &s->purge);
+	/* With keys, every request is checked and every reply signed. */
+	rc = mds_auth_attach(m, s->net);
+	if (rc == 0)
+		rc = purger_create(m, &s->purge);
+	/* New epochs go to the OSDs at once (recovery starts from them). */
+	if (rc == 0) {
+		rc = mappush_create(m, &s->push);
+		if (rc)
+			purger_free(s->purge);
+	}
 	if (rc) {
 		net_server_close(s->net);
 		free(s);
@@ -90,6 +102,7 @@ int mds_server_run(struct mds_server *s, volatile sig_atomic_t *stop)
 			s->msgs[n].len = s->reqs[n].len;
 			s->msgs[n].hdr = s->reqs[n].hdr;
 			s->msgs[n].user = &s->reqs[n];
+			s->msgs[n].auth = s->reqs[n].auth;
 			n++;
 		}
 		if (n)
@@ -99,6 +112,7 @@ int mds_server_run(struct mds_server *s, volatile sig_atomic_t *stop)
 		if (n < MDS_BATCH_MAX)
 			mds_tick(s->m);
 		purger_step(s->purge);
+		mappush_step(s->push);
 	}
 	return 0;
 }
@@ -112,6 +126,7 @@ void mds_server_close(struct mds_server *s)
 {
 	if (!s)
 		return;
+	mappush_free(s->push);
 	purger_free(s->purge);
 	net_server_close(s->net);
 	free(s);

@@ -2,6 +2,7 @@
  * status.c -- health computation: see status.h.
  */
 #include "status.h"
+#include "pg.h"
 #include "util.h"
 
 #include <errno.h>
@@ -16,8 +17,10 @@ void status_init(struct status_cache *sc)
 
 static void free_pools(struct status_cache *sc)
 {
-	for (uint32_t i = 0; i < sc->n_pools; i++)
+	for (uint32_t i = 0; i < sc->n_pools; i++) {
 		free(sc->pools[i].pg_state);
+		free(sc->pools[i].primary);
+	}
 	free(sc->pools);
 	sc->pools = NULL;
 	sc->n_pools = 0;
@@ -28,6 +31,14 @@ void status_free(struct status_cache *sc)
 {
 	free_pools(sc);
 	sc->counted = 0;
+	free(sc->pgs_by);
+	free(sc->deg_by);
+	free(sc->unf_by);
+	free(sc->stats);
+	sc->pgs_by = NULL;
+	sc->deg_by = sc->unf_by = NULL;
+	sc->stats = NULL;
+	sc->n_stats = 0;
 }
 
 int status_pgs(struct status_cache *sc, const struct osdmap *om)
@@ -40,6 +51,16 @@ int status_pgs(struct status_cache *sc, const struct osdmap *om)
 	sc->counted = 0;
 	if (!om->crush)
 		return -EINVAL;
+	if (!sc->pgs_by) {
+		sc->pgs_by = calloc(STORE_MAX_OSDS, sizeof(*sc->pgs_by));
+		sc->deg_by = calloc(STORE_MAX_OSDS, sizeof(*sc->deg_by));
+		sc->unf_by = calloc(STORE_MAX_OSDS, sizeof(*sc->unf_by));
+		if (!sc->pgs_by || !sc->deg_by || !sc->unf_by) {
+			status_free(sc);
+			return -ENOMEM;
+		}
+	}
+	memset(sc->pgs_by, 0, STORE_MAX_OSDS * sizeof(*sc->pgs_by));
 	sc->pools = calloc(m->n_pools ? m->n_pools : 1, sizeof(*sc->pools));
 	if (!sc->pools)
 		return -ENOMEM;
@@ -51,20 +72,24 @@ int status_pgs(struct status_cache *sc, const struct osdmap *om)
 		sp->id = p->id;
 		sp->pg_num = p->pg_num;
 		sp->pg_state = calloc(p->pg_num, 1);
+		sp->primary = calloc(p->pg_num, sizeof(*sp->primary));
 		sc->n_pools = i + 1;
-		if (!sp->pg_state) {
+		if (!sp->pg_state || !sp->primary) {
 			free_pools(sc);
 			return -ENOMEM;
 		}
 		for (uint32_t pg = 0; pg < p->pg_num; pg++) {
-			uint32_t set[STORE_EC_MAX_SHARDS];
+			uint32_t set[STORE_EC_MAX_SHARDS], pri;
 			unsigned up = 0;
-			int rc = crush_map_pg(om->crush, p, pg, 0, set);
+			int rc = pg_acting(om->crush, m, p, pg, set, &pri);
 
 			if (rc < 0) {
 				free_pools(sc);
 				return rc;
 			}
+			sp->primary[pg] = pri;
+			if (pri != CRUSH_NONE)
+				sc->pgs_by[pri]++;
 			for (unsigned j = 0; j < n; j++) {
 				const struct map_osd *o;
 
@@ -107,6 +132,21 @@ unsigned status_object_state(const struct status_cache *sc, uint32_t pool_id,
 	return sp->pg_state[crush_object_pg(&p, ino, objno)];
 }
 
+/* The primary of the PG of an object (CRUSH_NONE: none up, or no pool). */
+static uint32_t object_primary(const struct status_cache *sc, uint32_t pool_id,
+			       uint64_t ino, uint64_t objno)
+{
+	const struct status_pool *sp = find_pool(sc, pool_id);
+	struct map_pool p;
+
+	if (!sp)
+		return CRUSH_NONE;
+	memset(&p, 0, sizeof(p));
+	p.id = sp->id;
+	p.pg_num = sp->pg_num;
+	return sp->primary[crush_object_pg(&p, ino, objno)];
+}
+
 struct scan {
 	struct status_cache *sc;
 	struct mds_db *db;
@@ -136,6 +176,19 @@ static int scan_one(void *arg, uint64_t ino, uint64_t objno)
 		s->degraded++;
 	if (st & STATUS_PG_UNFOUND)
 		s->unfound++;
+	if (st & (STATUS_PG_DEGRADED | STATUS_PG_UNFOUND)) {
+		uint32_t pri = object_primary(s->sc, s->pool, ino, objno);
+		int deg = !!(st & STATUS_PG_DEGRADED);
+		int unf = !!(st & STATUS_PG_UNFOUND);
+
+		if (pri == CRUSH_NONE) {
+			s->sc->deg_nopri += deg;
+			s->sc->unf_nopri += unf;
+		} else {
+			s->sc->deg_by[pri] += deg;
+			s->sc->unf_by[pri] += unf;
+		}
+	}
 	return 0;
 }
 
@@ -149,6 +202,10 @@ static int count_objects(struct status_cache *sc, const struct osdmap *om,
 	if (sc->counted && sc->cnt_epoch == om->map.epoch &&
 	    sc->cnt_txnid == txnid)
 		return 0;
+	memset(sc->deg_by, 0, STORE_MAX_OSDS * sizeof(*sc->deg_by));
+	memset(sc->unf_by, 0, STORE_MAX_OSDS * sizeof(*sc->unf_by));
+	sc->deg_nopri = sc->unf_nopri = 0;
+	sc->counted = 0;
 	rc = db_obj_scan(db, txn, scan_one, &s);
 	if (rc)
 		return rc;
@@ -161,22 +218,10 @@ static int count_objects(struct status_cache *sc, const struct osdmap *om,
 	return 0;
 }
 
-/* Append "; text" (or "text" first) to the summary. */
-static void add(struct wire_status *st, const char *fmt, unsigned long long v)
-{
-	size_t n = strlen(st->summary);
-	char part[128];
-
-	snprintf(part, sizeof(part), fmt, v);
-	snprintf(st->summary + n, sizeof(st->summary) - n, "%s%s",
-		 n ? "; " : "", part);
-}
-
 int status_compute(struct status_cache *sc, const struct osdmap *om,
 		   struct mds_db *db, MDB_txn *txn, struct wire_status *st)
 {
 	const struct store_map *m = &om->map;
-	uint32_t down, out;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -193,10 +238,6 @@ int status_compute(struct status_cache *sc, const struct osdmap *om,
 			st->bytes_total += o->capacity;
 			st->bytes_used += o->used;
 		}
-		if (o->up) {
-			st->objects_misplaced += om->rt[i].recovery_queued;
-			st->recovery_bps += om->rt[i].recovery_bps;
-		}
 	}
 	rc = db_inode_count(db, txn, &st->files);
 	if (rc == 0)
@@ -206,32 +247,5 @@ int status_compute(struct status_cache *sc, const struct osdmap *om,
 	if (rc)
 		return rc;
 	st->objects_total = sc->total;
-	st->objects_degraded = sc->degraded;
-	st->objects_unfound = sc->unfound;
-
-	down = st->osds_total - st->osds_up;
-	out = st->osds_total - st->osds_in;
-	if (st->osds_up == 0)
-		add(st, st->osds_total ? "no OSDs up (%llu in the map)" :
-					 "no OSDs (%llu): start one",
-		    st->osds_total);
-	else if (down)
-		add(st, "%llu osds down", down);
-	if (out)
-		add(st, "%llu osds out", out);
-	if (st->objects_unfound)
-		add(st, "%llu objects unfound (fewer than k shards on up OSDs)",
-		    st->objects_unfound);
-	if (st->objects_degraded)
-		add(st, "%llu objects degraded", st->objects_degraded);
-	if (st->objects_misplaced)
-		add(st, "%llu objects waiting for recovery",
-		    st->objects_misplaced);
-	if (st->osds_up == 0 || st->objects_unfound)
-		st->health = WIRE_HEALTH_ERR;
-	else if (down || out || st->objects_degraded || st->objects_misplaced)
-		st->health = WIRE_HEALTH_WARN;
-	else
-		st->health = WIRE_HEALTH_OK;
-	return 0;
+	return health_compute(sc, om, st);
 }

@@ -2,19 +2,22 @@
  * main.c -- store-osd: an object storage daemon serving one data folder.
  *
  *   store-osd --data DIR --mds ADDR [--addr tcp://HOST:PORT] [--host NAME]
- *             [--weight W] [-c CONF]
+ *             [--weight W] [--keyring FILE] [-c CONF]
+ *   store-osd --list DIR   (where each shard of a stopped OSD lies on disk)
  *   store-osd --bench DIR [--bench-size SIZE] [--bench-shard SIZE]
  *             [--bench-depth N]
  *
  * Command-line flags override the configuration file's keys (mds,
- * osd_heartbeat_interval, osd_segment_size).  Runs in the foreground and
+ * daemon_keyring, osd_heartbeat_interval, osd_segment_size).  Runs in the foreground and
  * logs to stderr; SIGTERM or SIGINT stops it cleanly (exit 0).  docs/osd.md
  * describes what it does.
  */
 #include "bench.h"
+#include "list.h"
 #include "conf.h"
 #include "log.h"
 #include "net.h"
+#include "recovery.h"
 #include "server.h"
 
 #include <errno.h>
@@ -42,10 +45,19 @@ static void usage(FILE *f)
 		"hostname)\n"
 		"  --weight W     share of data (default: the folder's "
 		"capacity in TiB)\n"
+		"  --keyring FILE the cluster's daemon keyring ([daemon], mode "
+		"0600; conf: daemon_keyring);\n"
+		"                 without one the OSD checks no keys (an open "
+		"cluster)\n"
 		"  -c CONF        configuration file (key = value): mds, "
-		"osd_heartbeat_interval,\n"
-		"                 osd_segment_size\n"
+		"daemon_keyring, osd_heartbeat_interval,\n"
+		"                 osd_segment_size, recovery_max_active,\n"
+		"                 recovery_max_bytes_per_sec, gc_grace, "
+		"scrub_interval,\n"
+		"                 deep_scrub_interval, deep_scrub_parity_pct\n"
 		"\n"
+		"       store-osd --list DIR   (a stopped OSD's shards: pool ino "
+		"objno index version length segment data-offset)\n"
 		"       store-osd --bench DIR [--bench-size 1G] "
 		"[--bench-shard 1M] [--bench-depth 16]\n"
 		"  measure the shard store against raw O_DIRECT I/O in DIR "
@@ -61,17 +73,20 @@ int main(int argc, char **argv)
 		{ "host", required_argument, NULL, 'H' },
 		{ "weight", required_argument, NULL, 'w' },
 		{ "conf", required_argument, NULL, 'c' },
+		{ "keyring", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "bench", required_argument, NULL, 'B' },
 		{ "bench-size", required_argument, NULL, 'S' },
 		{ "bench-shard", required_argument, NULL, 'K' },
 		{ "bench-depth", required_argument, NULL, 'D' },
+		{ "list", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = NULL, *mds = NULL, *addr = NULL, *host = NULL;
-	const char *conf_path = NULL, *weight_s = NULL;
+	const char *conf_path = NULL, *weight_s = NULL, *keyring = NULL;
 	struct osd_bench_opts bench = { NULL, 1ull << 30, 1u << 20, 16 };
 	struct osd_config cfg;
+	struct recov_config rec;
 	struct conf *conf = NULL;
 	char err[512];
 	sigset_t set;
@@ -98,12 +113,17 @@ int main(int argc, char **argv)
 		case 'c':
 			conf_path = optarg;
 			break;
+		case 'k':
+			keyring = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		case 'B':
 			bench.dir = optarg;
 			break;
+		case 'L':
+			return osd_list_main(optarg) ? 1 : 0;
 		case 'S':
 		case 'K': {
 			uint64_t v;
@@ -190,8 +210,17 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return 2;
 	}
+	if (recov_config_load(conf, &rec, err, sizeof(err))) {
+		fprintf(stderr, "store-osd: %s: %s\n",
+			conf_path ? conf_path : "configuration", err);
+		conf_free(conf);
+		return 2;
+	}
+	cfg.rec = &rec;
 	cfg.data_dir = data;
 	cfg.mds_addr = mds;
+	/* Not "keyring": a shared configuration names the clients' there. */
+	cfg.keyring = keyring ? keyring : conf_get(conf, "daemon_keyring");
 	cfg.addr = addr;
 	cfg.host = host;
 	/* Signals arrive through a file descriptor the loop polls; blocked

@@ -23,11 +23,14 @@
 #include "log.h"
 #include "map.h"
 #include "net.h"
+#include "osd_auth.h"
+#include "recovery.h"
 #include "store.h"
 #include "util.h"
 #include "wire.h"
 #include "wire_mon.h"
 #include "wire_osd.h"
+#include "wire_rec.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -107,6 +110,8 @@ struct osd {
 	pthread_mutex_t mu;
 	struct mds_call *done_head, *done_tail;
 	struct log_limit bad_log, err_log;
+	struct recov *rec; /* recovery, scrub, GC (recovery.h) */
+	struct osd_auth *auth; /* keys and permissions (osd_auth.h) */
 };
 
 /* A client request in flight. */
@@ -116,6 +121,7 @@ struct oreq {
 	struct wire_shard_id id;
 	uint32_t bytes;
 	uint32_t off;
+	uint32_t flags; /* of a SHARD_GET */
 };
 
 static void fmt_shard(char *out, size_t len, const struct wire_shard_id *id)
@@ -271,6 +277,7 @@ static void get_done(void *arg, int rc, const struct store_read *rd)
 	struct oreq *r = arg;
 	struct osd *o = r->o;
 	struct wire_shard_get_reply gr;
+	struct store_read vr;
 	char id[160];
 	size_t len;
 	struct wbuf w;
@@ -284,10 +291,17 @@ static void get_done(void *arg, int rc, const struct store_read *rd)
 		return;
 	}
 	/* The reply is built in one nanomsg chunk of the exact size: the
-	 * data is copied once, from the verified read buffer. */
+	 * data is copied once, from the verified read buffer.  A VERIFY
+	 * read (deep scrub) sends no data: the crcs were checked here. */
+	if (r->flags & WIRE_GET_VERIFY) {
+		vr = *rd;
+		vr.data_len = 0;
+		rd = &vr;
+	}
 	len = WIRE_HDR_LEN + 26 + 4 * (size_t)wire_csum_count(rd->data_len) +
 	      rd->data_len;
-	msg = net_alloc(len);
+	/* Room for the authenticator, so that signing copies nothing. */
+	msg = net_alloc(len + AUTH_ROOM);
 	if (!msg) {
 		reply_err(r, -ENOMEM, "%s: out of memory for a %zu byte reply",
 			  o->name, len);
@@ -331,6 +345,7 @@ static void handle_get(struct oreq *r)
 	}
 	r->id = m.id;
 	r->off = m.offset;
+	r->flags = m.flags;
 	rc = store_get(o->store, &m.id, m.offset, m.len, get_done, r);
 	if (!rc)
 		return;
@@ -459,6 +474,49 @@ static void handle_delete(struct oreq *r)
 	}
 }
 
+/* SCRUB: handed to the recovery agent; answered by scrub_done(). */
+static void handle_scrub(struct oreq *r)
+{
+	struct osd *o = r->o;
+	struct wire_scrub m;
+	int rc;
+
+	if (wire_dec_scrub(wire_payload(r->req.msg), r->req.hdr.payload_len,
+			   &m)) {
+		reply_err(r, -EBADMSG, "%s: malformed SCRUB request", o->name);
+		return;
+	}
+	rc = o->rec ? recov_scrub(o->rec, &m, r) : -EAGAIN;
+	if (rc == 0)
+		return;
+	reply_err(r, rc, "%s: cannot scrub pg %u.%u: %s", o->name, m.pool,
+		  m.pg, rc == -EAGAIN ? "the OSD has no cluster map yet" :
+		  rc == -ENOENT ? "no such pool or placement group" :
+		  strerror(-rc));
+}
+
+static void scrub_done(void *arg, void *cookie, int rc,
+		       const struct wire_scrub_reply *rep)
+{
+	struct oreq *r = cookie;
+	struct wbuf w;
+
+	(void)arg;
+	if (rc) {
+		reply_err(r, rc, "%s: the scrub did not finish: %s", r->o->name,
+			  rc == -ESHUTDOWN ? "the OSD is stopping" :
+			  strerror(-rc));
+		return;
+	}
+	wbuf_init(&w);
+	wire_enc_scrub_reply(&w, rep);
+	if (w.err)
+		reply_err(r, -ENOMEM, "%s: out of memory", r->o->name);
+	else
+		reply_ok(r, w.p, w.len);
+	wbuf_free(&w);
+}
+
 static void adopt_map(struct osd *o, const uint8_t *p, size_t len,
 		      const char *how)
 {
@@ -485,6 +543,8 @@ static void adopt_map(struct osd *o, const uint8_t *p, size_t len,
 		o->have_map = 1;
 		log_debug("%s: cluster map epoch %" PRIu64 " (%s)", o->name,
 			  m.epoch, how);
+		if (o->rec)
+			recov_set_map(o->rec, &o->map);
 	} else {
 		map_free(&m);
 	}
@@ -505,10 +565,17 @@ static void handle_request(struct osd *o, struct net_req *req)
 	/* A peer with a newer map: fetch it too. */
 	if (req->hdr.epoch > o->map.epoch && o->booted)
 		o->map_wanted = 1;
-	if (req->hdr.flags & WIRE_F_SEALED) {
-		reply_err(r, -EPROTONOSUPPORT, "%s: encrypted requests are "
-			  "not supported by this OSD", o->name);
-		return;
+	/* Authenticated requests reach us checked (and decrypted); what
+	 * their sender may do here is osd_auth's to say. */
+	if (o->auth) {
+		char why[STORE_ERRMSG_MAX + 1];
+		int rc = osd_auth_allowed(o->auth, &r->req, o->name, why,
+					  sizeof(why));
+
+		if (rc) {
+			reply_err(r, rc, "%s", why);
+			return;
+		}
 	}
 	switch (req->hdr.type) {
 	case WIRE_SHARD_PUT:
@@ -522,6 +589,9 @@ static void handle_request(struct osd *o, struct net_req *req)
 		break;
 	case WIRE_SHARD_DELETE:
 		handle_delete(r);
+		break;
+	case WIRE_SCRUB:
+		handle_scrub(r);
 		break;
 	case WIRE_PING:
 		reply_ok(r, wire_payload(r->req.msg), r->req.hdr.payload_len);
@@ -696,6 +766,8 @@ static void send_heartbeat(struct osd *o)
 	memset(&h, 0, sizeof(h));
 	h.osd_id = o->osd_id;
 	space(o, &h.capacity, &h.used, &h.shards);
+	if (o->rec)
+		recov_report(o->rec, &h);
 	wbuf_init_alloc(&w, &net_wbuf_alloc);
 	wire_msg_begin(&w, WIRE_HEARTBEAT, 0, 0, o->map.epoch, 0);
 	wire_enc_heartbeat(&w, &h);
@@ -771,6 +843,17 @@ static void boot_reply(struct osd *o, struct rpc_call *c)
 		o->fatal = -EXDEV;
 		return;
 	}
+	if (c->rhdr.status == -EACCES) {
+		/* Keys are not something waiting fixes. */
+		mds_error_text(c, text, sizeof(text));
+		log_err("the MDS at %s refused this OSD: %s", o->cfg->mds_addr,
+			text);
+		log_err("store-osd: the cluster requires authentication: start "
+			"this OSD with the cluster's daemon keyring (--keyring "
+			"FILE, or daemon_keyring = FILE in the configuration)");
+		o->fatal = -EACCES;
+		return;
+	}
 	if (c->rhdr.status) {
 		mds_error_text(c, text, sizeof(text));
 		if (!o->boot_refused_logged)
@@ -814,6 +897,7 @@ static void boot_reply(struct osd *o, struct rpc_call *c)
 		}
 	}
 	o->osd_id = br.osd_id;
+	osd_auth_set_id(o->auth, o->osd_id);
 	snprintf(o->name, sizeof(o->name), "osd.%u", o->osd_id);
 	o->booted = 1;
 	o->need_boot = 0;
@@ -853,6 +937,38 @@ static void hb_reply(struct osd *o, struct rpc_call *c)
 		o->map_wanted = 1;
 }
 
+/* Start the recovery agent once the OSD has its id and a map. */
+static void rec_begin(struct osd *o)
+{
+	struct recov_config def;
+	struct recov_params p;
+	int rc;
+
+	recov_config_default(&def);
+	p.osd_id = o->osd_id;
+	p.mds_addr = o->cfg->mds_addr;
+	p.wake_fd = o->rpc_efd;
+	p.cfg = o->cfg->rec ? o->cfg->rec : &def;
+	rc = recov_start(&p, &o->rec);
+	if (rc) {
+		log_warn("%s: cannot start recovery: %s; serving without it",
+			 o->name, strerror(-rc));
+		return;
+	}
+	recov_set_map(o->rec, &o->map);
+}
+
+/* What the recovery agent has for the loop. */
+static void rec_tick(struct osd *o)
+{
+	if (!o->rec)
+		return;
+	if (recov_poll(o->rec, scrub_done, o) & RECOV_POLL_HB)
+		o->next_hb_ms = 0; /* a pass completed: tell the MDS now */
+	if (o->booted && recov_seen_epoch(o->rec) > o->map.epoch)
+		o->map_wanted = 1;
+}
+
 static void map_reply(struct osd *o, struct rpc_call *c)
 {
 	char text[STORE_ERRMSG_MAX + 1];
@@ -886,6 +1002,7 @@ static void map_reply(struct osd *o, struct rpc_call *c)
 		o->serving = 1;
 		log_info("%s: serving (cluster map epoch %" PRIu64 ")",
 			 o->name, o->map.epoch);
+		rec_begin(o);
 	}
 }
 
@@ -903,6 +1020,7 @@ static void mds_completions(struct osd *o)
 		if (mc->call.status == 0 &&
 		    mc->call.rhdr.epoch > o->map.epoch && o->booted)
 			o->map_wanted = 1;
+		osd_auth_saw_reply(o->auth, &mc->call);
 		switch (mc->kind) {
 		case MC_BOOT:
 			boot_reply(o, &mc->call);
@@ -1014,6 +1132,8 @@ static void teardown(struct osd *o)
 {
 	struct mds_call *mc;
 
+	recov_free(o->rec);
+	o->rec = NULL;
 	if (o->store)
 		store_close(o->store);
 	o->store = NULL;
@@ -1035,6 +1155,7 @@ static void teardown(struct osd *o)
 		close(o->rpc_efd);
 	map_free(&o->map);
 	pthread_mutex_destroy(&o->mu);
+	osd_auth_free(o->auth); /* after every engine signing with it */
 }
 
 int osd_run(const struct osd_config *cfg)
@@ -1056,6 +1177,13 @@ int osd_run(const struct osd_config *cfg)
 	snprintf(o->name, sizeof(o->name), "osd.?");
 	map_init(&o->map);
 	pthread_mutex_init(&o->mu, NULL);
+	if (cfg->keyring) {
+		rc = osd_auth_open(cfg->keyring, &o->auth, err, sizeof(err));
+		if (rc) {
+			log_err("store-osd: %s", err);
+			goto out;
+		}
+	}
 	rc = io_ring_open(OSD_RING_DEPTH, &o->ring);
 	if (rc) {
 		log_err("store-osd: cannot set up io_uring: %s", strerror(-rc));
@@ -1084,6 +1212,18 @@ int osd_run(const struct osd_config *cfg)
 	rc = open_server(o);
 	if (rc)
 		goto out;
+	/* Before any engine exists: every engine of this OSD signs. */
+	if (o->auth) {
+		uint32_t id = store_super(o->store)->osd_id;
+
+		rc = osd_auth_attach(o->auth, o->srv,
+				     id == SUPER_NO_ID ? UINT32_MAX : id);
+		if (rc) {
+			log_err("store-osd: cannot set up authentication: %s",
+				strerror(-rc));
+			goto out;
+		}
+	}
 	rc = rpc_engine_create(&o->rpc);
 	if (!rc)
 		rc = rpc_peer_get(o->rpc, cfg->mds_addr, OSD_MDS_CONNS,
@@ -1106,6 +1246,7 @@ int osd_run(const struct osd_config *cfg)
 		int timeout;
 
 		mds_completions(o);
+		rec_tick(o);
 		if (o->fatal) {
 			rc = o->fatal;
 			break;
@@ -1114,8 +1255,14 @@ int osd_run(const struct osd_config *cfg)
 		arm_polls(o);
 		store_poll(o->store);
 		if (o->stopping) {
-			if (!stop_t0)
+			if (!stop_t0) {
 				stop_t0 = now_ms();
+				/* Recovery stops first: its scrubs are
+				 * answered before the requests drain. */
+				if (o->rec)
+					recov_stop(o->rec);
+				rec_tick(o);
+			}
 			if (o->reqs == 0 && store_busy(o->store) == 0) {
 				rc = 0;
 				break;

@@ -16,6 +16,8 @@
 
 #include <stdint.h>
 
+struct recov_config;
+
 /* How often the OSD heartbeats by default (conf osd_heartbeat_interval):
  * the MDS marks an OSD down after a few missed ones (its grace is 5 s). */
 #define OSD_HEARTBEAT_MS_DEFAULT 1000
@@ -30,6 +32,10 @@ struct osd_config {
 	uint64_t heartbeat_ms;  /* 0: OSD_HEARTBEAT_MS_DEFAULT */
 	uint64_t segment_size;  /* 0: the store's default */
 	int stop_fd;            /* readable: stop (a signalfd, an eventfd) */
+	const char *keyring;    /* holds the daemon secret; NULL: an open
+				   cluster (no authentication) */
+	const struct recov_config *rec; /* recovery (recovery.h); NULL:
+				       * defaults */
 };
 
 /*

@@ -14,7 +14,7 @@ teardown_file() {
 	other=$VC_DIR/other
 	mkdir -p "$other"
 	port=$((20000 + RANDOM % 40000))
-	"$BIN/store-mds" --data "$other/mds" --addr "tcp://127.0.0.1:$port" --init \
+	"$BIN/store-mds" --data "$other/mds" --addr "tcp://127.0.0.1:$port" --init --no-auth \
 		>"$other/mds.log" 2>&1 3>&- &
 	OTHER_PID=$!
 	echo "OTHER_PID=$OTHER_PID" >"$VC_DIR/other.pid"

@@ -12,17 +12,27 @@
  * Every request must get exactly one well-formed reply of its type and
  * id; a successful reply must decode.
  *
+ * The cluster has keys, and each request comes from an identity the
+ * input picks (none, a daemon, an administrator, a read-only key, or a
+ * key limited to a directory seen earlier): the caps checks run on every
+ * request, and a successful reply to a path-limited sender must be about
+ * an inode inside its directory (checked with the parents index).
+ *
  * Fuzz targets link common/ only, so the MDS sources are compiled in
  * here.
  */
 #include "../../mds/db.c"
 #include "../../mds/dispatch.c"
 #include "../../mds/fsck.c"
+#include "../../mds/health.c"
 #include "../../mds/mds.c"
+#include "../../mds/mds_auth.c"
 #include "../../mds/ns.c"
 #include "../../mds/ns_dir.c"
 #include "../../mds/ns_file.c"
 #include "../../mds/osdmap.c"
+#include "../../mds/parents.c"
+#include "../../mds/pgidx.c"
 #include "../../mds/rcache.c"
 #include "../../mds/status.c"
 
@@ -36,6 +46,8 @@
 static struct mds *M;
 static char dir[64];
 static uint64_t inos[64] = { 1 };
+static struct mds_auth_keys fuzz_keys; /* all zero: a fixed cluster */
+static size_t batch_n;
 static unsigned n_inos = 1;
 static unsigned long runs;
 
@@ -91,6 +103,7 @@ static void start(void)
 	mds_cluster_opts_default(&co);
 	co.pg_num = 16;
 	co.object_size = 8192;
+	co.keys = &fuzz_keys;
 	if (mds_create(&o, &co, id, err, sizeof(err)) ||
 	    mds_open(&o, &M, err, sizeof(err))) {
 		fprintf(stderr, "fuzz_mds: %s\n", err);
@@ -99,6 +112,36 @@ static void start(void)
 	M->fake_now_ms = 1000000;
 	inos[0] = 1;
 	n_inos = 1;
+}
+
+/* Who sends a request: picked per request from the input. */
+static struct auth_req idents[BATCH];
+
+static struct auth_req *pick_ident(struct in *in, unsigned i)
+{
+	static const uint8_t caps[] = {
+		0, AUTH_CAP_DAEMON, AUTH_CAP_ADMIN | AUTH_CAP_R | AUTH_CAP_W,
+		AUTH_CAP_ADMIN | AUTH_CAP_R | AUTH_CAP_W, AUTH_CAP_R,
+		AUTH_CAP_ADMIN, AUTH_CAP_R | AUTH_CAP_W, AUTH_CAP_R,
+	};
+	struct auth_req *a = &idents[i];
+	uint8_t b = byte(in), k = b % 8;
+
+	if (k == 0)
+		return NULL;
+	memset(a, 0, sizeof(*a));
+	snprintf(a->entity, sizeof(a->entity), "client.f%u", k);
+	a->caps = caps[k];
+	a->root = 1;
+	a->expires_ms = auth_wall_ms() + 60000;
+	a->suite = AUTH_SUITE_XCHACHA20;
+	if (k >= 6) { /* path-limited, to an inode seen so far */
+		a->root = inos[(b >> 3) % n_inos];
+		/* One entity, one root: as keys are. */
+		snprintf(a->entity, sizeof(a->entity), "client.f%u.%llu", k,
+			 (unsigned long long)a->root);
+	}
+	return a;
 }
 
 static const char *const names[] = { "a", "b", "c", "dir", "file", "x.y" };
@@ -124,6 +167,7 @@ static const uint8_t ns_types[] = {
 	WIRE_COMMIT, WIRE_OBJMAP, WIRE_STATFS, WIRE_XATTR_GET, WIRE_XATTR_SET,
 	WIRE_XATTR_LIST, WIRE_XATTR_REMOVE, WIRE_STATUS, WIRE_OSD_BOOT,
 	WIRE_HEARTBEAT, WIRE_OSD_CMD, WIRE_MAP_GET, WIRE_PING,
+	WIRE_PG_OBJECTS,
 };
 
 /* A structured request of a type picked from the input, into w. */
@@ -152,9 +196,18 @@ static unsigned structured(struct in *in, struct wbuf *w)
 		return type;
 	}
 	if (type == WIRE_HEARTBEAT) {
-		struct wire_heartbeat hb = { byte(in) % 10, 1ull << 30, 0, 0,
-					     0, byte(in) };
+		struct wire_heartbeat hb;
 
+		memset(&hb, 0, sizeof(hb));
+		hb.osd_id = byte(in) % 10;
+		hb.capacity = 1ull << 30;
+		hb.recovery_queued = byte(in);
+		hb.shards = byte(in) % 3;
+		hb.pass_epoch = mds_epoch(M) - byte(in) % 2;
+		hb.degraded = byte(in) % 3;
+		hb.misplaced = byte(in) % 3;
+		hb.unfound = byte(in) % 2;
+		hb.bytes_left = byte(in) % 2;
 		wire_enc_heartbeat(w, &hb);
 		return type;
 	}
@@ -173,6 +226,19 @@ static unsigned structured(struct in *in, struct wbuf *w)
 	}
 	if (type == WIRE_STATUS)
 		return type;
+	if (type == WIRE_PG_OBJECTS) {
+		struct wire_pg_objects g;
+
+		memset(&g, 0, sizeof(g));
+		g.pool = byte(in) % 3;
+		g.pg = byte(in) + (byte(in) & 1 ? 256 : 0);
+		g.max = byte(in) % 4;
+		g.has_after = byte(in) & 1;
+		g.after_ino = pick_ino(in);
+		g.after_objno = byte(in) % 4;
+		wire_enc_pg_objects(w, &g);
+		return type;
+	}
 	if (type == WIRE_PING) {
 		wbuf_raw(w, "p", 1);
 		return type;
@@ -219,11 +285,15 @@ static unsigned replies;
 
 static void check(void *arg, struct mds_msg *msg)
 {
+	static uint64_t seen_hits;
 	struct wire_ns_reply r;
 	struct wire_hdr h;
+	int hit;
 
 	(void)arg;
 	replies++;
+	hit = M->n_cache_hits != seen_hits;
+	seen_hits = M->n_cache_hits;
 	if (wire_hdr_decode(msg->reply.p, msg->reply.len, &h) ||
 	    !(h.flags & WIRE_F_REPLY) || h.type != msg->hdr.type ||
 	    h.req_id != msg->hdr.req_id || h.epoch != mds_epoch(M))
@@ -236,11 +306,60 @@ static void check(void *arg, struct mds_msg *msg)
 			abort();
 		return;
 	}
+	if (h.type == WIRE_PG_OBJECTS) {
+		struct wire_pg_objects_reply pr;
+		struct wire_pg_obj e;
+		uint32_t n = 0;
+
+		if (wire_dec_pg_objects_reply(wire_payload(msg->reply.p),
+					      h.payload_len, &pr))
+			abort();
+		while (wire_pg_objects_next(&pr, &e))
+			n++;
+		if (n != pr.count)
+			abort();
+		return;
+	}
+	if (h.type == WIRE_STATUS) {
+		struct wire_status st;
+
+		if (wire_dec_status(wire_payload(msg->reply.p), h.payload_len,
+				    &st))
+			abort();
+		return;
+	}
 	if (!wire_is_ns(h.type))
 		return;
 	if (wire_dec_ns_reply(h.type, wire_payload(msg->reply.p),
 			      h.payload_len, &r))
 		abort();
+	/* Nothing outside a path-limited sender's directory is shown to it
+	 * (its directory itself shows as inode 1).  UNLINK and RENAME reply
+	 * with an inode the sender may just have unlinked from its tree.
+	 * The tree is looked at as the reply was made: reads see the state
+	 * before the batch's changes, changes after all of them (so only a
+	 * change alone in its batch is checked). */
+	/* A cached reply is what the first copy of the request got. */
+	if (!hit && msg->auth && msg->auth->root != 1 && r.attr.ino > 1 &&
+	    r.attr.nlink && h.type != WIRE_UNLINK && h.type != WIRE_RENAME &&
+	    msg->ns && (batch_n == 1 || !ns_is_write(h.type, msg->ns))) {
+		MDB_txn *txn;
+		int in_tree;
+
+		if (db_begin(&M->db, NULL, 1, &txn))
+			abort();
+		in_tree = parents_inside(&M->db, txn, r.attr.ino,
+					 msg->auth->root);
+		mdb_txn_abort(txn);
+		if (in_tree == 0) {
+			fprintf(stderr, "fuzz_mds: %s showed inode %llu to a "
+				"client limited to %llu\n",
+				wire_type_name(h.type),
+				(unsigned long long)r.attr.ino,
+				(unsigned long long)msg->auth->root);
+			abort();
+		}
+	}
 	if (r.attr.ino && r.attr.nlink && n_inos < 64) {
 		int seen = 0;
 
@@ -294,6 +413,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		memset(&msgs[n], 0, sizeof(msgs[n]));
+		msgs[n].auth = pick_ident(&in, (unsigned)n);
 		msgs[n].frame = frames[n].p;
 		msgs[n].len = frames[n].len;
 		if (wire_hdr_decode(frames[n].p, frames[n].len, &msgs[n].hdr))
@@ -301,6 +421,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n++;
 	}
 	replies = 0;
+	batch_n = n;
 	if (n)
 		mds_handle(M, msgs, n, check, NULL);
 	if (replies != n)

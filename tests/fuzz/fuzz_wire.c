@@ -13,6 +13,7 @@
 #include "wire_mon.h"
 #include "wire_ns.h"
 #include "wire_osd.h"
+#include "wire_rec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -149,9 +150,44 @@ static void decode_payload(const struct wire_hdr *h, const uint8_t *p,
 		break;
 	case WIRE_STATUS:
 		if (reply) {
+			struct wire_osd_stat st[4];
 			struct wire_status m;
+			uint32_t n;
 
-			wire_dec_status(p, len, &m);
+			memset(&m, 0, sizeof(m));
+			if (wire_dec_status(p, len, &m) == 0 &&
+			    (wire_dec_status_osds(p, len, st, 4, &n) != 0 ||
+			     n != m.n_osd_stats))
+				abort();
+		}
+		break;
+	case WIRE_SCRUB:
+		if (reply) {
+			struct wire_scrub_reply m;
+
+			wire_dec_scrub_reply(p, len, &m);
+		} else {
+			struct wire_scrub m;
+
+			wire_dec_scrub(p, len, &m);
+		}
+		break;
+	case WIRE_PG_OBJECTS:
+		if (reply) {
+			struct wire_pg_objects_reply m;
+			struct wire_pg_obj e;
+			uint32_t n = 0;
+
+			if (wire_dec_pg_objects_reply(p, len, &m) == 0) {
+				while (wire_pg_objects_next(&m, &e))
+					n++;
+				if (n != m.count)
+					abort();
+			}
+		} else {
+			struct wire_pg_objects m;
+
+			wire_dec_pg_objects(p, len, &m);
 		}
 		break;
 	case WIRE_OSD_CMD:

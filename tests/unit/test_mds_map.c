@@ -123,6 +123,42 @@ static int heartbeat(uint32_t id, uint64_t used, uint64_t queued)
 	return rc;
 }
 
+/* A heartbeat carrying a recovery report (docs/recovery.md). */
+static int report(uint32_t id, uint64_t pass_epoch, uint64_t degraded,
+		  uint64_t misplaced, uint64_t unfound, uint64_t left,
+		  uint64_t shards)
+{
+	struct wire_heartbeat hb;
+	struct wbuf w;
+	int rc;
+
+	memset(&hb, 0, sizeof(hb));
+	hb.osd_id = id;
+	hb.capacity = 1000ull << 30;
+	hb.used = 10ull << 30;
+	hb.shards = shards;
+	hb.pass_epoch = pass_epoch;
+	hb.degraded = degraded;
+	hb.misplaced = misplaced;
+	hb.unfound = unfound;
+	hb.bytes_left = left;
+	hb.shards_moved = 3;
+	wbuf_init(&w);
+	wire_enc_heartbeat(&w, &hb);
+	rc = call(WIRE_HEARTBEAT, &w);
+	wbuf_free(&w);
+	return rc;
+}
+
+/* Every up OSD reports a clean pass at the current epoch. */
+static void all_clean(void)
+{
+	for (uint32_t i = 0; i < M->om.map.n_osds; i++)
+		if (M->om.map.osds[i].exists && M->om.map.osds[i].up)
+			assert_int_equal(report(i, mds_epoch(M), 0, 0, 0, 0, 9),
+					 0);
+}
+
 static int osd_cmd(uint32_t op, uint32_t id, double weight)
 {
 	struct wire_osd_cmd c = { op, id, weight };
@@ -328,10 +364,20 @@ static void test_osd_cmds(void **state)
 	assert_true(osd(b)->weight == 2.5);
 	assert_int_equal(osd_cmd(WIRE_OSD_REWEIGHT, b, 70000.0), -EINVAL);
 	/* Remove: only when down and out; the uuid keeps its id. */
+	assert_int_equal(report(b, 0, 0, 0, 0, 0, 5), 0);
 	assert_int_equal(osd_cmd(WIRE_OSD_DOWN, b, 0), 0);
 	assert_false(osd(b)->up);
 	assert_int_equal(osd_cmd(WIRE_OSD_RM, b, 0), -EBUSY);
 	assert_int_equal(osd_cmd(WIRE_OSD_OUT, b, 0), 0);
+	/* It held shards and nobody has checked yet: they may be the only
+	 * copies.  Once the others report a clean pass at this epoch (or it
+	 * reports holding nothing), it may go. */
+	assert_int_equal(osd_cmd(WIRE_OSD_RM, b, 0), -EBUSY);
+	assert_non_null(strstr(E, "only copies"));
+	assert_int_equal(report(a, mds_epoch(M), 0, 0, 0, 1 << 20, 9), 0);
+	assert_int_equal(osd_cmd(WIRE_OSD_RM, b, 0), -EBUSY);
+	assert_non_null(strstr(E, "recovering"));
+	all_clean();
 	e = mds_epoch(M);
 	assert_int_equal(osd_cmd(WIRE_OSD_RM, b, 0), 0);
 	assert_int_equal(mds_epoch(M), e + 1);
@@ -496,7 +542,21 @@ static void test_status(void **state)
 		assert_int_equal(boot(i, host, NULL, NULL), 0);
 	}
 	make_objects(FILES, PER);
+	/* Nobody has checked its PGs at this epoch yet. */
 	status(&st);
+	assert_int_equal(st.health, WIRE_HEALTH_WARN);
+	assert_true(st.osds_checking > 0);
+	assert_non_null(strstr(st.summary, "checking"));
+	/* A pass at an older epoch does not count. */
+	for (int i = 0; i < OSDS; i++)
+		assert_int_equal(report(i, mds_epoch(M) - 1, 0, 0, 0, 0, 9), 0);
+	status(&st);
+	assert_int_equal(st.health, WIRE_HEALTH_WARN);
+	all_clean();
+	status(&st);
+	assert_int_equal(st.osds_checking, 0);
+	assert_int_equal(st.n_osd_stats, OSDS);
+	assert_int_equal(st.shards_moved, 3 * OSDS);
 	assert_int_equal(st.health, WIRE_HEALTH_OK);
 	assert_string_equal(st.summary, "");
 	assert_int_equal(st.osds_total, OSDS);
@@ -540,7 +600,8 @@ static void test_status(void **state)
 	assert_int_equal(st.objects_unfound, 0);
 	assert_int_equal(st.health, WIRE_HEALTH_WARN);
 	assert_int_equal(st.bytes_total, (OSDS - 3) * (1000ull << 30));
-	/* Back up and in: OK again.  Recovery the OSDs report shows. */
+	/* Back up and in: OK again once the primaries have checked.  What
+	 * they report shows: misplaced objects, bytes left, unfound. */
 	for (uint32_t i = 3; i <= 6; i++) {
 		if (i == 4)
 			continue;
@@ -548,11 +609,33 @@ static void test_status(void **state)
 		assert_int_equal(heartbeat(i, 10ull << 30, 0), 0);
 	}
 	status(&st);
+	assert_int_equal(st.health, WIRE_HEALTH_WARN);
+	all_clean();
+	status(&st);
 	assert_int_equal(st.health, WIRE_HEALTH_OK);
-	assert_int_equal(heartbeat(0, 10ull << 30, 17), 0);
+	assert_int_equal(report(0, mds_epoch(M), 0, 17, 0, 5ull << 20, 9), 0);
 	status(&st);
 	assert_int_equal(st.objects_misplaced, 17);
+	assert_int_equal(st.recovery_left, 5ull << 20);
 	assert_int_equal(st.health, WIRE_HEALTH_WARN);
+	assert_non_null(strstr(st.summary, "misplaced"));
+	assert_int_equal(report(0, mds_epoch(M), 0, 0, 1, 0, 9), 0);
+	status(&st);
+	assert_int_equal(st.objects_unfound, 1);
+	assert_int_equal(st.health, WIRE_HEALTH_ERR);
+	all_clean();
+	status(&st);
+	assert_int_equal(st.health, WIRE_HEALTH_OK);
+	/* Down but out, with its data rebuilt elsewhere: OK. */
+	assert_int_equal(osd_cmd(WIRE_OSD_DOWN, 7, 0), 0);
+	assert_int_equal(osd_cmd(WIRE_OSD_OUT, 7, 0), 0);
+	status(&st);
+	assert_int_equal(st.osds_down_in, 0);
+	assert_int_equal(st.health, WIRE_HEALTH_WARN); /* not checked yet */
+	all_clean();
+	status(&st);
+	assert_int_equal(st.health, WIRE_HEALTH_OK);
+	assert_int_equal(st.osds_up, OSDS - 1);
 }
 
 static void test_statfs_and_ping(void **state)

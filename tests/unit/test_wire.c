@@ -374,7 +374,11 @@ static void test_boot_heartbeat(void **state)
 				   .capacity = 1ull << 40, .used = 12345 },
 			     bb;
 	struct wire_osd_boot_reply br = { .osd_id = 12 }, brb;
-	struct wire_heartbeat hb = { 3, 100, 50, 7, 1, 2 }, hbb;
+	struct wire_heartbeat hb = { .osd_id = 3, .capacity = 100,
+				     .used = 50, .shards = 7,
+				     .recovery_bytes = 1,
+				     .recovery_queued = 2 },
+			     hbb;
 	struct wbuf w;
 
 	(void)state;

@@ -1,6 +1,7 @@
 /*
  * cmd_cluster.c -- storectl df, status and osd.
  */
+#include "client_rec.h"
 #include "storectl.h"
 #include "util.h"
 #include "wire_mon.h"
@@ -60,6 +61,76 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/* status --json: the summary, the recovery counters and one entry per
+ * OSD (what its last heartbeat said), for scripts and the tests. */
+static int status_json(void)
+{
+	static struct wire_osd_stat osds[STORE_MAX_OSDS];
+	struct wire_status s;
+	uint32_t n = 0;
+	int rc;
+
+	rc = store_status_osds(ctl_client(), &s, osds, STORE_MAX_OSDS, &n);
+	if (rc)
+		return ctl_lib_error(rc, "status");
+	printf("{\"health\": \"%s\", \"epoch\": %llu, "
+	       "\"osds\": {\"total\": %u, \"up\": %u, \"in\": %u, "
+	       "\"down_in\": %u, \"checking\": %u}, "
+	       "\"objects\": {\"total\": %llu, \"degraded\": %llu, "
+	       "\"misplaced\": %llu, \"unfound\": %llu}, "
+	       "\"bytes\": {\"total\": %llu, \"used\": %llu}, "
+	       "\"files\": %llu, "
+	       "\"recovery\": {\"bytes_per_s\": %llu, \"bytes_left\": %llu, "
+	       "\"shards_recovered\": %llu, \"shards_moved\": %llu, "
+	       "\"shards_gc\": %llu, \"scrub_errors\": %llu}, ",
+	       health_name(s.health), (unsigned long long)s.epoch,
+	       s.osds_total, s.osds_up, s.osds_in, s.osds_down_in,
+	       s.osds_checking, (unsigned long long)s.objects_total,
+	       (unsigned long long)s.objects_degraded,
+	       (unsigned long long)s.objects_misplaced,
+	       (unsigned long long)s.objects_unfound,
+	       (unsigned long long)s.bytes_total,
+	       (unsigned long long)s.bytes_used,
+	       (unsigned long long)s.files,
+	       (unsigned long long)s.recovery_bps,
+	       (unsigned long long)s.recovery_left,
+	       (unsigned long long)s.shards_recovered,
+	       (unsigned long long)s.shards_moved,
+	       (unsigned long long)s.shards_gc,
+	       (unsigned long long)s.scrub_errors);
+	printf("\"osd_stats\": [");
+	for (uint32_t i = 0; i < n && i < STORE_MAX_OSDS; i++) {
+		const struct wire_osd_stat *o = &osds[i];
+
+		printf("%s{\"id\": %u, \"up\": %s, \"in\": %s, "
+		       "\"pgs\": %u, \"shards\": %llu, \"used\": %llu, "
+		       "\"pass_epoch\": %llu, \"degraded\": %llu, "
+		       "\"misplaced\": %llu, \"unfound\": %llu, "
+		       "\"bytes_left\": %llu, \"recovery_bytes\": %llu, "
+		       "\"shards_recovered\": %llu, \"shards_moved\": %llu, "
+		       "\"shards_gc\": %llu, \"scrub_errors\": %llu}",
+		       i ? ", " : "", o->id,
+		       (o->flags & WIRE_OSD_STAT_UP) ? "true" : "false",
+		       (o->flags & WIRE_OSD_STAT_IN) ? "true" : "false",
+		       o->pgs, (unsigned long long)o->shards,
+		       (unsigned long long)o->used,
+		       (unsigned long long)o->pass_epoch,
+		       (unsigned long long)o->degraded,
+		       (unsigned long long)o->misplaced,
+		       (unsigned long long)o->unfound,
+		       (unsigned long long)o->bytes_left,
+		       (unsigned long long)o->recovery_bytes,
+		       (unsigned long long)o->shards_recovered,
+		       (unsigned long long)o->shards_moved,
+		       (unsigned long long)o->shards_gc,
+		       (unsigned long long)o->scrub_errors);
+	}
+	printf("], \"summary\": ");
+	json_str(s.summary);
+	printf("}\n");
+	return 0;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct wire_status s;
@@ -70,33 +141,11 @@ int cmd_status(int argc, char **argv)
 		json = 1;
 	else if (argc != 1)
 		return ctl_error("usage: status [--json]");
+	if (json)
+		return status_json();
 	rc = store_status(ctl_client(), &s);
 	if (rc)
 		return ctl_lib_error(rc, "status");
-	if (json) {
-		printf("{\"health\": \"%s\", \"epoch\": %llu, "
-		       "\"osds\": {\"total\": %u, \"up\": %u, \"in\": %u}, "
-		       "\"objects\": {\"total\": %llu, \"degraded\": %llu, "
-		       "\"misplaced\": %llu, \"unfound\": %llu}, "
-		       "\"bytes\": {\"total\": %llu, \"used\": %llu}, "
-		       "\"files\": %llu, "
-		       "\"recovery\": {\"bytes_per_s\": %llu, "
-		       "\"bytes_left\": %llu}, \"summary\": ",
-		       health_name(s.health), (unsigned long long)s.epoch,
-		       s.osds_total, s.osds_up, s.osds_in,
-		       (unsigned long long)s.objects_total,
-		       (unsigned long long)s.objects_degraded,
-		       (unsigned long long)s.objects_misplaced,
-		       (unsigned long long)s.objects_unfound,
-		       (unsigned long long)s.bytes_total,
-		       (unsigned long long)s.bytes_used,
-		       (unsigned long long)s.files,
-		       (unsigned long long)s.recovery_bps,
-		       (unsigned long long)s.recovery_left);
-		json_str(s.summary);
-		printf("}\n");
-		return 0;
-	}
 	printf("  health:  %s%s%s\n", health_name(s.health),
 	       s.summary[0] ? ": " : "", s.summary);
 	printf("  map:     epoch %llu\n", (unsigned long long)s.epoch);

@@ -47,6 +47,14 @@ static void usage(FILE *f)
 		"  osd df                     use of every OSD\n"
 		"  osd out|in|down|rm ID      take an OSD out, back in, ...\n"
 		"  osd reweight ID WEIGHT     change an OSD's weight\n"
+		"  scrub [--deep] [--gc-now] [--json] [PATH]  check and repair\n"
+		"                             shards now (all, or PATH's)\n"
+		"keys (admin caps):\n"
+		"  auth add NAME --caps CAPS [-o FILE]  new key; prints its keyring\n"
+		"  auth get NAME [-o FILE]    print (or write, mode 0600) a keyring\n"
+		"  auth ls                    entities and their caps\n"
+		"  auth rm NAME               remove a key\n"
+		"  auth caps NAME CAPS        change caps: r or rw [path=/DIR], admin\n"
 		"\n"
 		"CONF (default $STORE_CONF) holds 'mds = tcp://HOST:PORT', "
 		"'name' and 'keyring'.\n");
@@ -113,6 +121,7 @@ static const struct command commands[] = {
 	{ "ls", cmd_ls },       { "stat", cmd_stat }, { "mkdir", cmd_mkdir },
 	{ "rm", cmd_rm },       { "mv", cmd_mv },     { "df", cmd_df },
 	{ "status", cmd_status }, { "osd", cmd_osd },
+	{ "auth", cmd_auth },     { "scrub", cmd_scrub },
 };
 
 int main(int argc, char **argv)

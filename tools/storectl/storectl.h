@@ -44,6 +44,8 @@ int cmd_mv(int argc, char **argv);
 int cmd_df(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_osd(int argc, char **argv);
+int cmd_auth(int argc, char **argv); /* cmd_auth.c */
+int cmd_scrub(int argc, char **argv); /* cmd_scrub.c */
 
 /* Human-readable byte counts ("1.5 GiB"). */
 const char *fmt_bytes(uint64_t n, char *buf, size_t cap);

@@ -1,0 +1,174 @@
+/*
+ * health.c -- degraded / misplaced / unfound objects and health, from the
+ * map and from what each PG's primary reports: see status.h and
+ * docs/recovery.md ("How health is computed").
+ *
+ * The map alone tells which objects cannot be whole right now (a position
+ * on a down OSD or on no OSD at all), and it tells this at once, before
+ * any OSD has looked.  Only the primaries know what is actually where
+ * (a shard missing on an up OSD, a shard waiting to move, garbage), and
+ * only as of their last check.  So, per primary OSD p:
+ *
+ *     degraded(p) = max(map's degraded objects of p's PGs, p's report)
+ *     unfound(p)  = max(map's unfound objects of p's PGs, p's report)
+ *
+ * and misplaced and bytes left are p's reports.  Objects of PGs with no
+ * up OSD at all count from the map.  p's report is trusted to cover the
+ * current map only once p has completed a pass at this epoch; until then
+ * p counts as "checking" and health cannot be OK.
+ */
+#include "status.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Append "; text" (or "text" first) to the summary. */
+static void health_add(struct wire_status *st, const char *fmt, unsigned long long v)
+{
+	size_t n = strlen(st->summary);
+	char part[160];
+
+	snprintf(part, sizeof(part), fmt, v);
+	snprintf(st->summary + n, sizeof(st->summary) - n, "%s%s",
+		 n ? "; " : "", part);
+}
+
+static void health_fill_stat(const struct status_cache *sc, const struct osdmap *om,
+		      uint32_t i, struct wire_osd_stat *e)
+{
+	const struct map_osd *o = &om->map.osds[i];
+	const struct osd_rt *rt = &om->rt[i];
+
+	memset(e, 0, sizeof(*e));
+	e->id = i;
+	e->flags = (o->up ? WIRE_OSD_STAT_UP : 0) |
+		   (o->in ? WIRE_OSD_STAT_IN : 0);
+	e->pgs = sc->pgs_by[i];
+	e->shards = rt->shards;
+	e->used = o->used;
+	e->recovery_bytes = rt->recovery_bytes;
+	if (!rt->hb_seen)
+		return;
+	e->pass_epoch = rt->pass_epoch;
+	e->degraded = rt->degraded;
+	e->misplaced = rt->misplaced;
+	e->unfound = rt->unfound;
+	e->bytes_left = rt->bytes_left;
+	e->shards_recovered = rt->shards_recovered;
+	e->shards_moved = rt->shards_moved;
+	e->shards_gc = rt->shards_gc;
+	e->scrub_errors = rt->scrub_errors;
+}
+
+int health_compute(struct status_cache *sc, const struct osdmap *om,
+		   struct wire_status *st)
+{
+	const struct store_map *m = &om->map;
+	uint64_t deg = sc->deg_nopri, unf = sc->unf_nopri, mis = 0;
+
+	if (!sc->stats) {
+		sc->stats = calloc(STORE_MAX_OSDS, sizeof(*sc->stats));
+		if (!sc->stats)
+			return -ENOMEM;
+	}
+	sc->n_stats = 0;
+	for (uint32_t i = 0; i < m->n_osds; i++) {
+		const struct map_osd *o = &m->osds[i];
+		const struct osd_rt *rt = &om->rt[i];
+		int current;
+
+		if (!o->exists)
+			continue;
+		health_fill_stat(sc, om, i, &sc->stats[sc->n_stats++]);
+		if (!o->up) {
+			st->osds_down_in += o->in;
+			continue;
+		}
+		current = rt->hb_seen && rt->pass_epoch >= m->epoch;
+		if (!current && sc->pgs_by[i])
+			st->osds_checking++;
+		deg += MAX(sc->deg_by[i], rt->hb_seen ? rt->degraded : 0);
+		unf += MAX(sc->unf_by[i], rt->hb_seen ? rt->unfound : 0);
+		if (!rt->hb_seen)
+			continue;
+		mis += rt->misplaced;
+		st->recovery_left += rt->bytes_left;
+		st->recovery_bps += rt->recovery_bps;
+		st->shards_recovered += rt->shards_recovered;
+		st->shards_moved += rt->shards_moved;
+		st->shards_gc += rt->shards_gc;
+		st->scrub_errors += rt->scrub_errors;
+	}
+	st->objects_degraded = MIN(deg, st->objects_total);
+	st->objects_unfound = MIN(unf, st->objects_total);
+	st->objects_misplaced = MIN(mis, st->objects_total);
+	st->n_osd_stats = sc->n_stats;
+	st->osd_stats = sc->stats;
+
+	if (st->osds_up == 0)
+		health_add(st, st->osds_total ? "no OSDs up (%llu in the map)" :
+					 "no OSDs (%llu): start one",
+		    st->osds_total);
+	else if (st->osds_down_in)
+		health_add(st, "%llu osds down", st->osds_down_in);
+	if (st->objects_unfound)
+		health_add(st, "%llu objects unfound (fewer than k shards on up OSDs)",
+		    st->objects_unfound);
+	if (st->objects_degraded)
+		health_add(st, "%llu objects degraded", st->objects_degraded);
+	if (st->objects_misplaced)
+		health_add(st, "%llu objects misplaced", st->objects_misplaced);
+	if (st->recovery_left)
+		health_add(st, "recovering, %llu MiB left",
+		    DIV_ROUND_UP(st->recovery_left, 1ull << 20));
+	if (st->osds_checking)
+		health_add(st, "%llu osds still checking their placement groups at "
+		    "this epoch", st->osds_checking);
+	if (st->osds_up == 0 || st->objects_unfound)
+		st->health = WIRE_HEALTH_ERR;
+	else if (st->osds_down_in || st->objects_degraded ||
+		 st->objects_misplaced || st->recovery_left ||
+		 st->osds_checking)
+		st->health = WIRE_HEALTH_WARN;
+	else
+		st->health = WIRE_HEALTH_OK;
+	return 0;
+}
+
+int status_rm_safe(struct status_cache *sc, const struct osdmap *om,
+		   struct mds_db *db, MDB_txn *txn, uint32_t id, char *err,
+		   size_t errlen)
+{
+	const struct map_osd *o = map_osd(&om->map, id);
+	struct wire_status *st;
+	int rc;
+
+	if (!o || o->up || o->in)
+		return 0; /* osdmap_cmd() refuses these with its sentence */
+	if (om->rt[id].hb_seen && om->rt[id].shards == 0)
+		return 0;
+	st = malloc(sizeof(*st));
+	if (!st) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = status_compute(sc, om, db, txn, st);
+	if (rc) {
+		snprintf(err, errlen, "cannot tell whether osd.%u still holds "
+			 "data others lack: %s", id, strerror(-rc));
+	} else if (st->osds_checking || st->objects_degraded ||
+		   st->objects_misplaced || st->objects_unfound ||
+		   st->recovery_left) {
+		snprintf(err, errlen, "osd.%u may still hold the only copies "
+			 "of some data (%s): wait until recovery has finished "
+			 "(storectl status shows nothing degraded, misplaced "
+			 "or unfound and no OSD still checking), or bring it "
+			 "back up, then remove it", id, st->summary);
+		rc = -EBUSY;
+	}
+	free(st);
+	return rc;
+}
