@@ -39,6 +39,8 @@ struct crush_tree {
 	 * at all.  Precomputed so a mapping never scans the whole map. */
 	uint8_t host_cap[2][STORE_EC_MAX_SHARDS + 1];
 	uint8_t fillable[2][STORE_EC_MAX_SHARDS + 1];
+	/* Per mode: usable OSDs in the whole map. */
+	uint32_t usable_osds[2];
 };
 
 /*
@@ -139,12 +141,14 @@ static uint32_t host_count(const uint32_t *hold, uint32_t n, uint32_t pos,
 	return same;
 }
 
-static int osd_taken(const uint32_t *osds, uint32_t n, uint32_t osd)
+/* Positions of the set that hold this OSD. */
+static uint32_t osd_count(const uint32_t *osds, uint32_t n, uint32_t osd)
 {
+	uint32_t c = 0;
+
 	for (uint32_t i = 0; i < n; i++)
-		if (osds[i] == osd)
-			return 1;
-	return 0;
+		c += osds[i] == osd;
+	return c;
 }
 
 /*
@@ -159,8 +163,8 @@ static int osd_taken(const uint32_t *osds, uint32_t n, uint32_t osd)
  */
 static uint32_t restricted_draw(const struct crush_tree *t, uint32_t x,
 				uint32_t r, uint8_t okbit, uint32_t cap,
-				const uint32_t *osds, const uint32_t *hold,
-				uint32_t n, uint32_t *host)
+				uint32_t ocap, const uint32_t *osds,
+				const uint32_t *hold, uint32_t n, uint32_t *host)
 {
 	uint64_t best = UINT64_MAX;
 	uint32_t pick = t->n_hosts, leaf = t->n_leaves;
@@ -176,7 +180,7 @@ static uint32_t restricted_draw(const struct crush_tree *t, uint32_t x,
 		for (uint32_t l = t->host_first[h];
 		     l < t->host_first[h + 1] && !fits; l++)
 			fits = (t->leaf_ok[l] & okbit) &&
-			       !osd_taken(osds, n, t->leaf_id[l]);
+			       osd_count(osds, n, t->leaf_id[l]) < ocap;
 		if (!fits)
 			continue;
 		s = nln_table[hash32_3(x, t->host_id[h], r) & 0xffff] /
@@ -195,7 +199,7 @@ static uint32_t restricted_draw(const struct crush_tree *t, uint32_t x,
 		uint64_t s;
 
 		if (!(t->leaf_ok[l] & okbit) ||
-		    osd_taken(osds, n, t->leaf_id[l]))
+		    osd_count(osds, n, t->leaf_id[l]) >= ocap)
 			continue;
 		s = nln_table[hash32_3(x, t->leaf_id[l], r) & 0xffff] /
 		    t->leaf_w[l];
@@ -214,13 +218,28 @@ int crush_map_input(const struct crush_tree *t, const struct map_pool *p,
 	uint32_t hold[STORE_EC_MAX_SHARDS];
 	unsigned mode = flags & CRUSH_SKIP_DOWN;
 	uint8_t okbit = mode ? OK_IN_UP : OK_IN;
-	uint32_t cap, want, filled = 0;
+	uint32_t cap, want, ocap = 1, usable, filled = 0;
 
 	if (n < 1 || n > STORE_EC_MAX_SHARDS || p->domain > MAP_DOMAIN_OSD ||
 	    (flags & ~CRUSH_SKIP_DOWN))
 		return -EINVAL;
 	cap = p->domain == MAP_DOMAIN_HOST ? t->host_cap[mode][n] : n;
 	want = t->fillable[mode][n];
+	/*
+	 * Fewer usable OSDs than positions (6 OSDs for 4+2, one lost): an
+	 * OSD may hold several shards of an object, at most ceil(n / usable)
+	 * of them, but only while that is at most m -- losing that one OSD
+	 * then loses at most m shards and the object stays readable.  So a
+	 * cluster of exactly k + m OSDs rebuilds what a lost OSD held and
+	 * returns to health, instead of staying degraded until a disk is
+	 * added; a cluster with even fewer OSDs fills what it safely can.
+	 */
+	usable = t->usable_osds[mode];
+	if (usable && usable < n && (n + usable - 1) / usable <= p->m) {
+		ocap = (n + usable - 1) / usable;
+		cap = n;
+		want = n;
+	}
 	for (uint32_t pos = 0; pos < n; pos++) {
 		osds[pos] = CRUSH_NONE;
 		hold[pos] = UINT32_MAX;
@@ -265,7 +284,7 @@ int crush_map_input(const struct crush_tree *t, const struct map_pool *p,
 			if (!(t->leaf_ok[l] & okbit))
 				continue;
 			/* cap > 1: the OSD itself may be taken. */
-			if (same && osd_taken(osds, n, t->leaf_id[l]))
+			if (same && osd_count(osds, n, t->leaf_id[l]) >= ocap)
 				continue;
 			osds[pos] = t->leaf_id[l];
 			filled++;
@@ -277,7 +296,7 @@ int crush_map_input(const struct crush_tree *t, const struct map_pool *p,
 		if (osds[pos] != CRUSH_NONE)
 			continue;
 		l = restricted_draw(t, x, pos + n * CRUSH_TOTAL_TRIES, okbit,
-				    cap, osds, hold, n, &h);
+				    cap, ocap, osds, hold, n, &h);
 		if (l == t->n_leaves)
 			break;
 		osds[pos] = t->leaf_id[l];
@@ -468,6 +487,7 @@ static int compute_caps(struct crush_tree *t)
 			t->host_cap[mode][n] = (uint8_t)cap;
 			t->fillable[mode][n] = (uint8_t)MIN(n, total);
 		}
+		t->usable_osds[mode] = total;
 	}
 	free(usable);
 	return 0;

@@ -582,6 +582,65 @@ static void test_host_id_collision(void **state)
 	map_free(&m);
 }
 
+/* Fewer usable OSDs than k + m (a 6-OSD 4+2 cluster that lost one or
+ * two): every position filled, no OSD holding more than m shards of an
+ * object, the load spread; with too few OSDs for that, distinct OSDs. */
+static void test_fewer_osds_than_shards(void **state)
+{
+	static const double w[] = { 1 };
+	struct store_map m;
+	struct map_pool *p;
+	struct crush_tree *t;
+	uint32_t set[6], load[6];
+
+	(void)state;
+	make_map(&m, 6, 1, w, 1, 4, 2, MAP_DOMAIN_HOST, 512);
+	p = map_pool(&m, POOL_ID);
+	for (uint32_t out = 1; out <= 4; out++) {
+		uint32_t usable = 6 - out, worst = 0;
+
+		m.osds[out].in = 0; /* 1 .. out are out */
+		t = build(&m);
+		memset(load, 0, sizeof(load));
+		for (uint32_t pg = 0; pg < p->pg_num; pg++) {
+			int r = crush_map_pg(t, p, pg, 0, set);
+			uint32_t filled = 0;
+
+			for (uint32_t i = 0; i < 6; i++) {
+				uint32_t c = 0;
+
+				if (set[i] == CRUSH_NONE)
+					continue;
+				filled++;
+				assert_true(set[i] == 0 || set[i] > out);
+				load[set[i]]++;
+				for (uint32_t j = 0; j < 6; j++)
+					c += set[j] == set[i];
+				assert_true(c <= p->m);
+				worst = c > worst ? c : worst;
+			}
+			assert_int_equal((uint32_t)r, filled);
+			if ((6 + usable - 1) / usable <= p->m)
+				assert_int_equal(filled, 6);
+			else
+				assert_int_equal(filled, usable);
+		}
+		if ((6 + usable - 1) / usable <= p->m) {
+			/* Each usable OSD carries about 6 / usable shards per
+			 * PG: within 20% of the mean. */
+			double mean = 6.0 * p->pg_num / usable;
+
+			assert_int_equal(worst, 2);
+			for (uint32_t o = 0; o < 6; o++)
+				if (o == 0 || o > out)
+					assert_true(fabs(load[o] - mean) <
+						    0.2 * mean);
+		}
+		crush_free(t);
+	}
+	map_free(&m);
+}
+
 /* No usable OSD, or only a few: CRUSH_NONE, never a duplicate, no hang. */
 static void test_bounded(void **state)
 {
@@ -789,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_indep_stability),
 		cmocka_unit_test(test_host_ids_stable),
 		cmocka_unit_test(test_host_id_collision),
+		cmocka_unit_test(test_fewer_osds_than_shards),
 		cmocka_unit_test(test_bounded),
 		cmocka_unit_test(test_balance),
 		cmocka_unit_test(test_bad_args),
