@@ -69,6 +69,7 @@ int osdmap_load(struct osdmap *om, struct mds_db *db, MDB_txn *txn,
 		uint64_t now_ms)
 {
 	const uint8_t *p;
+	uint8_t ver;
 	size_t len;
 	int rc;
 
@@ -76,10 +77,13 @@ int osdmap_load(struct osdmap *om, struct mds_db *db, MDB_txn *txn,
 	map_init(&om->map);
 	map_init(&om->backup);
 	memset(om->rt, 0, sizeof(om->rt));
-	rc = db_map_get(db, txn, &p, &len);
+	rc = db_map_get(db, txn, &p, &len, &ver);
 	if (rc)
 		return rc;
-	rc = wire_dec_map(p, len, &om->map);
+	/* A map stored before overrides existed loads without them; the
+	 * next epoch stores it in the current format. */
+	rc = ver == DB_REC_V1 ? wire_dec_map_v1(p, len, &om->map)
+			      : wire_dec_map(p, len, &om->map);
 	if (rc) {
 		log_err("the cluster map stored in the MDS database does not "
 			"decode: %s", strerror(-rc));
