@@ -4,6 +4,7 @@
  */
 #include "client_priv.h"
 #include "log.h"
+#include "pg.h"
 #include "util.h"
 #include "wire_mon.h"
 
@@ -456,7 +457,7 @@ int client_place(struct store_client *c, uint32_t pool, uint64_t ino,
 	pl->n = p->k + p->m;
 	pl->epoch = c->map.epoch;
 	pl->pg = crush_object_pg(p, ino, objno);
-	n = crush_map_pg(c->crush, p, pl->pg, 0, pl->osd);
+	n = pg_set(c->crush, &c->map, p, pl->pg, pl->osd);
 	if (n < 0) {
 		pthread_rwlock_unlock(&c->map_lock);
 		return store_fail(n, "cannot place object %llu of inode %llu: "

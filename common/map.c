@@ -17,6 +17,7 @@ void map_free(struct store_map *m)
 {
 	free(m->osds);
 	free(m->pools);
+	free(m->upmaps);
 	map_init(m);
 }
 
@@ -26,6 +27,7 @@ int map_copy(struct store_map *dst, const struct store_map *src)
 
 	tmp.osds = NULL;
 	tmp.pools = NULL;
+	tmp.upmaps = NULL;
 	if (src->n_osds) {
 		tmp.osds = calloc(src->n_osds, sizeof(*tmp.osds));
 		if (!tmp.osds)
@@ -39,11 +41,19 @@ int map_copy(struct store_map *dst, const struct store_map *src)
 		memcpy(tmp.pools, src->pools,
 		       src->n_pools * sizeof(*tmp.pools));
 	}
+	if (src->n_upmaps) {
+		tmp.upmaps = calloc(src->n_upmaps, sizeof(*tmp.upmaps));
+		if (!tmp.upmaps)
+			goto nomem;
+		memcpy(tmp.upmaps, src->upmaps,
+		       src->n_upmaps * sizeof(*tmp.upmaps));
+	}
 	map_free(dst);
 	*dst = tmp;
 	return 0;
 nomem:
 	free(tmp.osds);
+	free(tmp.pools);
 	map_free(dst);
 	return -ENOMEM;
 }
@@ -106,11 +116,78 @@ struct map_pool *map_pool(const struct store_map *m, uint32_t id)
 	return NULL;
 }
 
+/* (pool, pg) order of overrides: -1, 0 or 1. */
+static int upmap_cmp(const struct map_upmap *u, uint32_t pool, uint32_t pg)
+{
+	if (u->pool != pool)
+		return u->pool < pool ? -1 : 1;
+	if (u->pg != pg)
+		return u->pg < pg ? -1 : 1;
+	return 0;
+}
+
+const struct map_upmap *map_upmap(const struct store_map *m, uint32_t pool,
+				  uint32_t pg)
+{
+	uint32_t lo = 0, hi = m->n_upmaps;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = upmap_cmp(&m->upmaps[mid], pool, pg);
+
+		if (c == 0)
+			return &m->upmaps[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+uint64_t map_total_pgs(const struct store_map *m)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < m->n_pools; i++)
+		n += m->pools[i].pg_num;
+	return n;
+}
+
+/* One override against the map: see the invariants in map.h.  prev is the
+ * entry before it (NULL for the first). */
+static int check_upmap(const struct store_map *m, const struct map_upmap *u,
+		       const struct map_upmap *prev)
+{
+	const struct map_pool *p = map_pool(m, u->pool);
+	unsigned n;
+
+	if (!p || u->pg >= p->pg_num)
+		return -EINVAL;
+	if (prev && upmap_cmp(prev, u->pool, u->pg) >= 0)
+		return -EINVAL;
+	n = (unsigned)p->k + p->m;
+	for (unsigned i = 0; i < STORE_EC_MAX_SHARDS; i++) {
+		if (i >= n) {
+			if (u->osds[i])
+				return -EINVAL;
+			continue;
+		}
+		if (!map_osd(m, u->osds[i]))
+			return -EINVAL;
+		for (unsigned j = 0; j < i; j++)
+			if (u->osds[j] == u->osds[i])
+				return -EINVAL;
+	}
+	return 0;
+}
+
 int map_check(const struct store_map *m)
 {
 	if (m->n_osds > STORE_MAX_OSDS || m->n_pools > STORE_MAX_POOLS)
 		return -EINVAL;
-	if ((m->n_osds && !m->osds) || (m->n_pools && !m->pools))
+	if ((m->n_osds && !m->osds) || (m->n_pools && !m->pools) ||
+	    (m->n_upmaps && !m->upmaps))
 		return -EINVAL;
 	for (uint32_t i = 0; i < m->n_osds; i++) {
 		const struct map_osd *o = &m->osds[i];
@@ -136,6 +213,11 @@ int map_check(const struct store_map *m)
 			if (m->pools[j].id == p->id)
 				return -EINVAL;
 	}
+	if (m->n_upmaps > map_total_pgs(m))
+		return -EINVAL;
+	for (uint32_t i = 0; i < m->n_upmaps; i++)
+		if (check_upmap(m, &m->upmaps[i], i ? &m->upmaps[i - 1] : NULL))
+			return -EINVAL;
 	return 0;
 }
 

@@ -12,7 +12,12 @@
  *   - n_osds <= STORE_MAX_OSDS, n_pools <= STORE_MAX_POOLS;
  *   - weights are finite and >= 0; an OSD of weight 0 receives nothing;
  *   - every pool has 1 <= k, 1 <= m <= STORE_EC_MAX_M,
- *     k + m <= STORE_EC_MAX_SHARDS, pg_num >= 1, and distinct ids.
+ *     k + m <= STORE_EC_MAX_SHARDS, pg_num >= 1, and distinct ids;
+ *   - upmaps[] (placement overrides, docs/placement.md "Overrides
+ *     (upmap)") is sorted by (pool, pg) with at most one entry per PG, each
+ *     of an existing pool and a pg < its pg_num, naming k + m distinct
+ *     existing OSDs (never CRUSH_NONE) in osds[0 .. k+m), zeros after; so
+ *     there are at most as many entries as PGs in all pools.
  */
 #ifndef STORE_MAP_H
 #define STORE_MAP_H
@@ -47,6 +52,14 @@ struct map_pool {
 	char name[STORE_POOL_NAME_MAX + 1];
 };
 
+/* A placement override: PG pg of pool `pool` lives on osds[0 .. k+m)
+ * instead of where CRUSH puts it (as long as those OSDs stay usable; see
+ * pg_set() in pg.h).  The MDS computes them (pg_upmap.h). */
+struct map_upmap {
+	uint32_t pool, pg;
+	uint32_t osds[STORE_EC_MAX_SHARDS];
+};
+
 struct store_map {
 	uint64_t epoch;
 	uint8_t cluster_id[16];
@@ -54,6 +67,8 @@ struct store_map {
 	struct map_osd *osds;
 	uint32_t n_pools;
 	struct map_pool *pools;
+	uint32_t n_upmaps; /* entries of upmaps[], sorted by (pool, pg) */
+	struct map_upmap *upmaps;
 };
 
 /* Initialise an empty map (epoch 0, no OSDs, no pools). */
@@ -79,6 +94,13 @@ struct map_pool *map_add_pool(struct store_map *m, const struct map_pool *p);
 
 /* The pool with this id, or NULL. */
 struct map_pool *map_pool(const struct store_map *m, uint32_t id);
+
+/* The override of PG pg of pool `pool` (binary search), or NULL. */
+const struct map_upmap *map_upmap(const struct store_map *m, uint32_t pool,
+				  uint32_t pg);
+
+/* Sum of pg_num over the pools: the most overrides a valid map holds. */
+uint64_t map_total_pgs(const struct store_map *m);
 
 /* Check the invariants above.  Returns 0 or -EINVAL. */
 int map_check(const struct store_map *m);

@@ -13,6 +13,19 @@
  * count against the bytes present before allocating for it. */
 #define MAP_OSD_MIN_LEN (4 + 1 + 16 + 8 + 8 + 8 + 2 + 2)
 #define MAP_POOL_MIN_LEN (4 + 4 + 4 + 4 + 4 + 2)
+/* Smallest override: pool, pg, n and at least two OSDs (k, m >= 1). */
+#define MAP_UPMAP_MIN_LEN (4 + 4 + 1 + 2 * 4)
+/*
+ * Format of an encoded map.  Format 1 (no byte for it) ended after the
+ * pools; later formats append their format byte and their sections after
+ * them.  wire_dec_map() wants the current format; wire_dec_map_v1()
+ * reads a format-1 map the MDS stored before (as a map without
+ * overrides).  An older decoder refuses a newer map (it wants the payload
+ * to end after the pools): daemons and clients upgrade together.
+ *   2: placement overrides (u32 count, then per entry u32 pool, u32 pg,
+ *      u8 n, n x u32 OSD ids).
+ */
+#define MAP_FMT_UPMAP 2
 /* Flags of an OSD in an encoded map. */
 #define MAP_OSD_UP 1
 #define MAP_OSD_IN 2
@@ -183,9 +196,60 @@ void wire_enc_map(struct wbuf *w, const struct store_map *m)
 		wbuf_u32(w, p->object_size);
 		wbuf_str(w, p->name, STORE_POOL_NAME_MAX);
 	}
+	wbuf_u8(w, MAP_FMT_UPMAP);
+	wbuf_u32(w, m->n_upmaps);
+	for (uint32_t i = 0; i < m->n_upmaps; i++) {
+		const struct map_upmap *u = &m->upmaps[i];
+		const struct map_pool *p = map_pool(m, u->pool);
+		unsigned k = p ? (unsigned)p->k + p->m : 0;
+
+		wbuf_u32(w, u->pool);
+		wbuf_u32(w, u->pg);
+		wbuf_u8(w, (uint8_t)k);
+		for (unsigned j = 0; j < k; j++)
+			wbuf_u32(w, u->osds[j]);
+	}
 }
 
-int wire_dec_map(const uint8_t *p, size_t len, struct store_map *out)
+/* The overrides section of a map (format MAP_FMT_UPMAP), after the pools
+ * are decoded into m.  The count is checked against the PGs of the pools
+ * and against the bytes present before anything is allocated; map_check()
+ * checks the entries themselves.  Returns 0 or -EBADMSG / -ENOMEM. */
+static int dec_upmaps(struct rbuf *r, struct store_map *m)
+{
+	uint32_t n = rbuf_u32(r);
+
+	if (r->err || n > map_total_pgs(m) ||
+	    rbuf_left(r) < (size_t)n * MAP_UPMAP_MIN_LEN)
+		return -EBADMSG;
+	if (!n)
+		return 0;
+	m->upmaps = calloc(n, sizeof(*m->upmaps));
+	if (!m->upmaps)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		struct map_upmap *u = &m->upmaps[i];
+		const struct map_pool *p;
+		uint8_t k;
+
+		u->pool = rbuf_u32(r);
+		u->pg = rbuf_u32(r);
+		k = rbuf_u8(r);
+		p = map_pool(m, u->pool);
+		if (r->err || !p || k != p->k + p->m)
+			return -EBADMSG;
+		for (unsigned j = 0; j < k; j++)
+			u->osds[j] = rbuf_u32(r);
+		if (r->err)
+			return -EBADMSG;
+	}
+	m->n_upmaps = n;
+	return 0;
+}
+
+/* Decode a map of format fmt (1 or MAP_FMT_UPMAP): see wire_dec_map(). */
+static int dec_map(const uint8_t *p, size_t len, int fmt,
+		   struct store_map *out)
 {
 	struct store_map m;
 	struct rbuf r;
@@ -251,6 +315,15 @@ int wire_dec_map(const uint8_t *p, size_t len, struct store_map *out)
 			goto out;
 		}
 	}
+	/* A map of format 1 ends here. */
+	if (fmt > 1) {
+		if (rbuf_u8(&r) != MAP_FMT_UPMAP || r.err)
+			goto out;
+		rc = dec_upmaps(&r, &m);
+		if (rc)
+			goto out;
+		rc = -EBADMSG;
+	}
 	rc = rbuf_done(&r);
 	if (rc == 0 && map_check(&m) != 0)
 		rc = -EBADMSG;
@@ -262,6 +335,16 @@ int wire_dec_map(const uint8_t *p, size_t len, struct store_map *out)
 out:
 	map_free(&m);
 	return rc;
+}
+
+int wire_dec_map(const uint8_t *p, size_t len, struct store_map *out)
+{
+	return dec_map(p, len, MAP_FMT_UPMAP, out);
+}
+
+int wire_dec_map_v1(const uint8_t *p, size_t len, struct store_map *out)
+{
+	return dec_map(p, len, 1, out);
 }
 
 void wire_enc_osd_cmd(struct wbuf *w, const struct wire_osd_cmd *m)

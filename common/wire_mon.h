@@ -124,13 +124,17 @@ void wire_enc_map_get(struct wbuf *w, const struct wire_map_get *m);
 int wire_dec_map_get(const uint8_t *p, size_t len, struct wire_map_get *m);
 
 /* Encode a whole cluster map (MAP_GET reply, MAP_PUSH, and the MDS's copy
- * on disk). */
+ * on disk), overrides included (format 2, wire_mon.c). */
 void wire_enc_map(struct wbuf *w, const struct store_map *m);
 /* Decode a map into *m (which must be initialised; its old contents are
- * freed on success).  Counts are bounded and checked against the bytes
- * present before anything is allocated.  Returns 0, -EBADMSG (map left
- * unchanged) or -ENOMEM. */
+ * freed on success).  Counts are bounded (overrides: by the PGs of the
+ * map's pools) and checked against the bytes present before anything is
+ * allocated; the result must pass map_check().  Returns 0, -EBADMSG (map
+ * left unchanged) or -ENOMEM. */
 int wire_dec_map(const uint8_t *p, size_t len, struct store_map *m);
+/* The same for a map of format 1 (before overrides existed), as an MDS
+ * of DB_FORMAT <= 3 stored it: the result has no overrides. */
+int wire_dec_map_v1(const uint8_t *p, size_t len, struct store_map *m);
 
 void wire_enc_osd_cmd(struct wbuf *w, const struct wire_osd_cmd *m);
 int wire_dec_osd_cmd(const uint8_t *p, size_t len, struct wire_osd_cmd *m);

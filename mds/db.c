@@ -1088,7 +1088,7 @@ int db_purge_count(struct mds_db *db, MDB_txn *txn, uint64_t *n)
 /* ---- cluster map --------------------------------------------------------*/
 
 int db_map_get(struct mds_db *db, MDB_txn *txn, const uint8_t **p,
-	       size_t *len)
+	       size_t *len, uint8_t *ver)
 {
 	MDB_val k = { 3, (void *)"map" }, v;
 	int rc = db_err(mdb_get(txn, db->map, &k, &v));
@@ -1097,8 +1097,10 @@ int db_map_get(struct mds_db *db, MDB_txn *txn, const uint8_t **p,
 	*len = 0;
 	if (rc)
 		return rc;
-	if (v.mv_size < 1 || ((uint8_t *)v.mv_data)[0] != DB_REC_V1)
+	if (v.mv_size < 1 || (((uint8_t *)v.mv_data)[0] != DB_REC_V1 &&
+			      ((uint8_t *)v.mv_data)[0] != DB_REC_MAP_V2))
 		return corrupt("cluster map", 0);
+	*ver = ((uint8_t *)v.mv_data)[0];
 	*p = (const uint8_t *)v.mv_data + 1;
 	*len = v.mv_size - 1;
 	return 0;
@@ -1111,7 +1113,7 @@ int db_map_put(struct mds_db *db, MDB_txn *txn, const void *p, size_t len)
 
 	if (rc)
 		return rc;
-	((uint8_t *)v.mv_data)[0] = DB_REC_V1;
+	((uint8_t *)v.mv_data)[0] = DB_REC_MAP_V2;
 	memcpy((uint8_t *)v.mv_data + 1, p, len);
 	return 0;
 }

@@ -31,10 +31,15 @@
  * way an older MDS cannot read (or would not keep up to date).
  * 2: the `pgobjs` index (pgidx.h), built when a format-1 folder opens.
  * 3: the `parents` index (parents.h) and the `auth` keys (mds_auth.h);
- *    the index is built when an older folder opens. */
-#define DB_FORMAT 3
+ *    the index is built when an older folder opens.
+ * 4: the map record may be DB_REC_MAP_V2 (placement overrides); a V1
+ *    record still loads, so an older folder needs no conversion. */
+#define DB_FORMAT 4
 /* Version byte at the start of every value. */
 #define DB_REC_V1 1
+/* The map record's version byte since format 4: an encoded map of wire
+ * format 2 (with placement overrides).  V1: wire format 1. */
+#define DB_REC_MAP_V2 2
 
 /* The root directory's inode number (as the protocol says). */
 #define DB_ROOT_INO 1
@@ -230,9 +235,10 @@ int db_purge_del(struct mds_db *db, MDB_txn *txn, uint64_t seq);
 int db_purge_count(struct mds_db *db, MDB_txn *txn, uint64_t *n);
 
 /* Cluster map records (in the `map` database). */
-/* The encoded map (wire_enc_map bytes); get: -ENOENT if none. */
+/* The encoded map (wire_enc_map bytes, put as DB_REC_MAP_V2); get: the
+ * record's version (DB_REC_V1 or DB_REC_MAP_V2) in *ver, -ENOENT if none. */
 int db_map_get(struct mds_db *db, MDB_txn *txn, const uint8_t **p,
-	       size_t *len);
+	       size_t *len, uint8_t *ver);
 int db_map_put(struct mds_db *db, MDB_txn *txn, const void *p, size_t len);
 /* OSD uuid -> id (kept after the OSD is removed: ids are never reused
  * for another uuid).  get: -ENOENT if unknown. */

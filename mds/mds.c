@@ -183,7 +183,8 @@ out:
 /* Bring an older database to DB_FORMAT in one transaction: build the PG
  * index (pgidx.h, format 2) from the objects table and the parents index
  * (parents.h, format 3) from the directory entries, and record the new
- * format. */
+ * format.  Format 4 (placement overrides in the map record) needs nothing:
+ * a V1 map record loads as a map without overrides. */
 static int upgrade(struct mds *m, const char *dir, char *err, size_t errlen)
 {
 	struct db_super s;

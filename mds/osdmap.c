@@ -5,6 +5,7 @@
 #include "osdmap.h"
 #include "log.h"
 #include "net.h"
+#include "pg_upmap.h"
 #include "util.h"
 
 #include <errno.h>
@@ -69,6 +70,7 @@ int osdmap_load(struct osdmap *om, struct mds_db *db, MDB_txn *txn,
 		uint64_t now_ms)
 {
 	const uint8_t *p;
+	uint8_t ver;
 	size_t len;
 	int rc;
 
@@ -76,10 +78,13 @@ int osdmap_load(struct osdmap *om, struct mds_db *db, MDB_txn *txn,
 	map_init(&om->map);
 	map_init(&om->backup);
 	memset(om->rt, 0, sizeof(om->rt));
-	rc = db_map_get(db, txn, &p, &len);
+	rc = db_map_get(db, txn, &p, &len, &ver);
 	if (rc)
 		return rc;
-	rc = wire_dec_map(p, len, &om->map);
+	/* A map stored before overrides existed loads without them; the
+	 * next epoch stores it in the current format. */
+	rc = ver == DB_REC_V1 ? wire_dec_map_v1(p, len, &om->map)
+			      : wire_dec_map(p, len, &om->map);
 	if (rc) {
 		log_err("the cluster map stored in the MDS database does not "
 			"decode: %s", strerror(-rc));
@@ -165,10 +170,47 @@ static int save(struct osdmap *om)
 	return 0;
 }
 
+/*
+ * The placement overrides of the new epoch (pg_upmap.h): every PG keeps
+ * its shards where the committed map put them, except positions CRUSH now
+ * gives to an OSD that gained and positions whose OSD left.  The old
+ * placement is the committed map (om->backup, saved before the batch's
+ * first change) with its tree om->crush; without them (never expected:
+ * every change saves first) the overrides are dropped and CRUSH decides.
+ * Every change of the map goes through osdmap_prepare(), so this runs on
+ * every epoch.
+ */
+static int update_overrides(struct osdmap *om)
+{
+	const struct crush_tree *old_t = NULL;
+	uint32_t before = om->backup.n_upmaps;
+	int rc;
+
+	if (om->saved && om->crush &&
+	    crush_epoch(om->crush) == om->backup.epoch)
+		old_t = om->crush;
+	rc = pg_upmap_update(old_t, &om->backup, &om->map);
+	if (rc) {
+		log_err("cannot compute the placement overrides of map epoch "
+			"%llu: %s", (unsigned long long)om->map.epoch + 1,
+			strerror(-rc));
+		return rc;
+	}
+	if (om->map.n_upmaps != before)
+		note(om, "placement overrides: %u PGs (were %u)",
+		     om->map.n_upmaps, before);
+	return 0;
+}
+
 int osdmap_prepare(struct osdmap *om, struct mds_db *db, MDB_txn *txn)
 {
+	int rc;
+
 	if (!om->dirty)
 		return 0;
+	rc = update_overrides(om);
+	if (rc)
+		return rc;
 	om->map.epoch++;
 	return store_map(om, db, txn);
 }

@@ -9,8 +9,10 @@
  *     osdmap_begin()                  before the first change of a batch
  *     osdmap_boot/_mark_up/_cmd/_tick changes, each validated before it
  *                                     touches anything
- *     osdmap_prepare(txn)             if anything changed: epoch + 1, the
- *                                     new map written into txn
+ *     osdmap_prepare(txn)             if anything changed: the placement
+ *                                     overrides recomputed (pg_upmap.h),
+ *                                     epoch + 1, the new map written into
+ *                                     txn
  *     commit the transaction, then
  *     osdmap_committed() or osdmap_rollback()
  *

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "mds_auth.h"
 #include "net.h"
+#include "pg.h"
 #include "util.h"
 #include "wire_osd.h"
 
@@ -189,8 +190,8 @@ static void start_job(struct purger *p, struct job *j)
 	if (!pool || !p->m->om.crush)
 		return; /* pool gone: nothing left to delete */
 	n = pool->k + pool->m;
-	rc = crush_map_pg(p->m->om.crush, pool,
-			  crush_object_pg(pool, j->e.ino, j->e.objno), 0, set);
+	rc = pg_set(p->m->om.crush, map, pool,
+		    crush_object_pg(pool, j->e.ino, j->e.objno), set);
 	if (rc < 0) {
 		j->failed = 1;
 		return;

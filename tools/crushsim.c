@@ -7,7 +7,9 @@
  * any object has two shards in one host, how many shards move when one OSD
  * is added (in a new host) or removed (marked out), against the ideal
  * w / W_total, and how many uncached PG -> OSD-set mappings one core
- * computes per second.  docs/placement.md quotes its figures.
+ * computes per second.  For an add or remove it also measures placement
+ * with overrides (the `_upmap` fields: the MDS's rule of pg_upmap.h applied
+ * to the old and new sets).  docs/placement.md quotes its figures.
  *
  *   crushsim --hosts 64 --osds-per-host 4 --weights 1,2,4 \
  *            --objects 1000000 --k 4 --m 2 --add 1
@@ -20,6 +22,7 @@
 #include "crush.h"
 #include "hash.h"
 #include "map.h"
+#include "pg_upmap.h"
 #include "util.h"
 
 #include <errno.h>
@@ -79,6 +82,8 @@ static void usage(FILE *f)
 		"  --add N            also measure adding N OSDs of the\n"
 		"                     median weight, each in a new host\n"
 		"  --remove N         also measure marking N OSDs out\n"
+		"For --add and --remove the *_upmap fields give the same\n"
+		"with placement overrides (docs/placement.md).\n"
 		"Prints one JSON object on stdout.\n");
 }
 
@@ -355,6 +360,42 @@ static void place(const struct opts *o, const struct store_map *m,
 	crush_free(t);
 }
 
+/* Placement with overrides after a change: the MDS's rule (pg_upmap.h)
+ * for every set, from the effective sets before the change (old), the
+ * CRUSH sets before it (old_crush) and CRUSH's under the new map (crush).
+ * Returns the number of sets that carry an override. */
+static uint64_t place_upmap(const struct opts *o,
+			    const struct store_map *before,
+			    const struct store_map *m,
+			    const struct map_pool *p,
+			    const struct placement *old,
+			    const struct placement *old_crush,
+			    const struct placement *crush,
+			    struct placement *out)
+{
+	struct pg_upmap_ctx c;
+	uint32_t n = o->k + o->m;
+	uint64_t overrides = 0;
+	int err = pg_upmap_init(&c, before, m, p);
+
+	if (err)
+		fail_errno("pg_upmap_init", err);
+	out->n_sets = crush->n_sets;
+	out->sets = malloc((size_t)out->n_sets * n * sizeof(*out->sets));
+	if (!out->sets)
+		fail_errno("allocating the placement", ENOMEM);
+	for (uint32_t i = 0; i < out->n_sets; i++) {
+		size_t at = (size_t)i * n;
+
+		overrides += pg_upmap_compute(&c, old->sets + at,
+					      old_crush->sets + at,
+					      crush->sets + at,
+					      out->sets + at) == 1;
+	}
+	pg_upmap_free(&c);
+	return overrides;
+}
+
 /* The k + m OSDs of object i. */
 static const uint32_t *object_set(const struct opts *o,
 				  const struct placement *pl,
@@ -597,6 +638,48 @@ static void print_movement(const struct movement *mv, double ideal)
 	       (double)mv->moved_elsewhere / mv->total);
 }
 
+/* The _upmap fields of one change: movement against the placement before
+ * it, balance, and how many sets carry an override. */
+static void print_upmap(const struct movement *mv, double ideal,
+			const struct balance *b, uint64_t overrides,
+			uint32_t n_sets)
+{
+	double f = (double)mv->moved / mv->total;
+
+	printf("\"moved_fraction_upmap\":%.6f,", f);
+	if (ideal > 0)
+		printf("\"moved_over_ideal_upmap\":%.4f,", f / ideal);
+	else
+		printf("\"moved_over_ideal_upmap\":null,");
+	printf("\"moved_elsewhere_fraction_upmap\":%.6f,",
+	       (double)mv->moved_elsewhere / mv->total);
+	if (isfinite(b->min_over_mean))
+		printf("\"max_over_mean_upmap\":%.4f,"
+		       "\"min_over_mean_upmap\":%.4f,",
+		       b->max_over_mean, b->min_over_mean);
+	else
+		printf("\"max_over_mean_upmap\":null,"
+		       "\"min_over_mean_upmap\":null,");
+	printf("\"unfilled_positions_upmap\":%llu,"
+	       "\"host_violations_upmap\":%llu,"
+	       "\"overrides\":%llu,\"override_fraction\":%.4f",
+	       (unsigned long long)b->unfilled,
+	       (unsigned long long)b->host_violations,
+	       (unsigned long long)overrides, (double)overrides / n_sets);
+}
+
+/* The top-level _upmap fields (one change only): movement. */
+static void print_upmap_top(const struct movement *mv, double ideal)
+{
+	double f = (double)mv->moved / mv->total;
+
+	printf(",\"moved_fraction_upmap\":%.6f,", f);
+	if (ideal > 0)
+		printf("\"moved_over_ideal_upmap\":%.4f", f / ideal);
+	else
+		printf("\"moved_over_ideal_upmap\":null");
+}
+
 /* ---- timing -------------------------------------------------------------- */
 
 static uint64_t cpu_ns(void)
@@ -637,11 +720,12 @@ static double mapping_rate(const struct store_map *m,
 int main(int argc, char **argv)
 {
 	struct opts o;
-	struct store_map base, next;
+	struct store_map base, next, mid;
 	struct map_pool pool;
-	struct placement pb, pn;
-	struct balance b;
-	struct movement mv;
+	struct placement pb, pn, pu;
+	struct balance b, bu;
+	struct movement mv, mu;
+	uint64_t ovr;
 	uint32_t *obj_pg = NULL, n_osds;
 	uint8_t *changed;
 	double rate, total_w;
@@ -708,11 +792,19 @@ int main(int argc, char **argv)
 		printf(",");
 		balance(&o, &next, &pn, obj_pg, &b, 0);
 		print_balance(&b);
+		/* With overrides: before the add nothing had one. */
+		ovr = place_upmap(&o, &base, &next, &pool, &pb, &pb, &pn, &pu);
+		movement(&o, &pb, &pu, obj_pg, changed, &mu);
+		balance(&o, &next, &pu, obj_pg, &bu, 0);
+		printf(",");
+		print_upmap(&mu, ideal, &bu, ovr, pu.n_sets);
 		printf("}");
 		if (one_change) {
 			printf(",");
 			print_movement(&mv, ideal);
+			print_upmap_top(&mu, ideal);
 		}
+		free(pu.sets);
 		free(pn.sets);
 		map_free(&next);
 		memset(changed, 0, STORE_MAX_OSDS);
@@ -754,23 +846,45 @@ int main(int argc, char **argv)
 		printf(",");
 		balance(&o, &next, &pn, obj_pg, &b, 0);
 		print_balance(&b);
+		ovr = place_upmap(&o, &base, &next, &pool, &pb, &pb, &pn, &pu);
+		movement(&o, &pb, &pu, obj_pg, changed, &mu);
+		balance(&o, &next, &pu, obj_pg, &bu, 0);
+		printf(",");
+		print_upmap(&mu, ideal, &bu, ovr, pu.n_sets);
 
 		/* Then deleting the out OSDs from the map: their weight
 		 * leaves their hosts, which moves data between hosts a
 		 * second time (ideal: nothing). */
+		map_init(&mid);
+		if (map_copy(&mid, &next))
+			fail_errno("copying the map", ENOMEM);
 		next.epoch++;
 		for (uint32_t i = 0; i < next.n_osds; i++)
 			if (changed[i])
 				next.osds[i].exists = 0;
 		place(&o, &next, &pool, &pp);
 		movement(&o, &pn, &pp, obj_pg, changed, &mp);
-		printf(",\"purge_moved_fraction\":%.6f}",
+		printf(",\"purge_moved_fraction\":%.6f",
+		       (double)mp.moved / mp.total);
+		/* The purge with overrides carried forward from the out. */
+		{
+			struct placement pq;
+
+			place_upmap(&o, &mid, &next, &pool, &pu, &pn, &pp,
+				    &pq);
+			movement(&o, &pu, &pq, obj_pg, changed, &mp);
+			free(pq.sets);
+		}
+		printf(",\"purge_moved_fraction_upmap\":%.6f}",
 		       (double)mp.moved / mp.total);
 		if (one_change) {
 			printf(",");
 			print_movement(&mv, ideal);
+			print_upmap_top(&mu, ideal);
 		}
+		free(pu.sets);
 		free(pp.sets);
+		map_free(&mid);
 		free(pn.sets);
 		map_free(&next);
 	}

@@ -14,6 +14,7 @@
 #include "../../mds/mds.h"
 #include "crush.h"
 #include "log.h"
+#include "pg.h"
 #include "util.h"
 #include "wire.h"
 #include "wire_mon.h"
@@ -457,6 +458,75 @@ static void test_map_get_and_persistence(void **state)
 	assert_false(osd(0)->in);
 }
 
+/* The map MAP_GET returns. */
+static void map_get(struct store_map *m)
+{
+	struct wire_map_get g = { 0 };
+	struct wbuf w;
+
+	wbuf_init(&w);
+	wire_enc_map_get(&w, &g);
+	assert_int_equal(call(WIRE_MAP_GET, &w), 0);
+	wbuf_free(&w);
+	map_init(m);
+	assert_int_equal(wire_dec_map(wire_payload(P), H.payload_len, m), 0);
+}
+
+/* Placement overrides through the MDS: a 7th host on 6 (4 + 2) makes
+ * them, they are published and persist across a restart; out and rm of
+ * the new OSD recompute them without it and every epoch's map is valid. */
+static void test_upmaps(void **state)
+{
+	struct store_map m;
+	char host[16];
+	uint32_t n;
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		snprintf(host, sizeof(host), "host%d", i);
+		assert_int_equal(boot(i, host, NULL, NULL), 0);
+	}
+	/* (The 6th OSD filled the empty position of every PG and kept the
+	 * other five where they were: some overrides already.) */
+	assert_int_equal(map_check(&M->om.map), 0);
+	assert_int_equal(boot(6, "host6", NULL, NULL), 0);
+	n = M->om.map.n_upmaps;
+	assert_true(n > 0 && n <= 64);
+	assert_int_equal(map_check(&M->om.map), 0);
+	/* Published: MAP_GET carries them. */
+	map_get(&m);
+	assert_int_equal(m.n_upmaps, n);
+	assert_memory_equal(m.upmaps, M->om.map.upmaps,
+			    n * sizeof(*m.upmaps));
+	map_free(&m);
+	/* An epoch that changes no placement (down) keeps them. */
+	assert_int_equal(osd_cmd(WIRE_OSD_DOWN, 2, 0), 0);
+	assert_int_equal(M->om.map.n_upmaps, n);
+	/* Persisted. */
+	mds_close(M);
+	open_mds();
+	assert_int_equal(M->om.map.n_upmaps, n);
+	map_get(&m);
+	assert_memory_equal(m.upmaps, M->om.map.upmaps,
+			    n * sizeof(*m.upmaps));
+	map_free(&m);
+	/* osd.6 out, down, removed (once the others report clean): no
+	 * override names it any more. */
+	assert_int_equal(heartbeat(2, 0, 0), 0);
+	assert_int_equal(osd_cmd(WIRE_OSD_OUT, 6, 0), 0);
+	assert_int_equal(osd_cmd(WIRE_OSD_DOWN, 6, 0), 0);
+	all_clean();
+	assert_int_equal(osd_cmd(WIRE_OSD_RM, 6, 0), 0);
+	assert_null(map_osd(&M->om.map, 6));
+	assert_int_equal(map_check(&M->om.map), 0);
+	for (uint32_t i = 0; i < M->om.map.n_upmaps; i++)
+		for (int j = 0; j < 6; j++)
+			assert_int_not_equal(M->om.map.upmaps[i].osds[j], 6);
+	mds_close(M);
+	open_mds();
+	assert_int_equal(map_check(&M->om.map), 0);
+}
+
 /* Objects: files with n objects each, committed through the dispatcher. */
 static void make_objects(int files, int per_file)
 {
@@ -493,7 +563,8 @@ static void make_objects(int files, int per_file)
 	}
 }
 
-/* Degraded / unfound counts computed here from the map and CRUSH. */
+/* Degraded / unfound counts computed here from the map and its placement
+ * (CRUSH and the map's overrides: pg_set()). */
 static void expect(int files, int per_file, uint64_t *degraded,
 		   uint64_t *unfound)
 {
@@ -514,7 +585,7 @@ static void expect(int files, int per_file, uint64_t *degraded,
 			int up = 0;
 
 			pg = crush_object_pg(p, ino, (uint64_t)i);
-			assert_true(crush_map_pg(t, p, pg, 0, set) >= 0);
+			assert_true(pg_set(t, &M->om.map, p, pg, set) >= 0);
 			for (int j = 0; j < p->k + p->m; j++)
 				up += set[j] != CRUSH_NONE &&
 				      map_osd(&M->om.map, set[j])->up;
@@ -678,6 +749,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_get_and_persistence,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upmaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statfs_and_ping, setup,
 						teardown),
 	};

@@ -524,6 +524,97 @@ static void test_map(void **state)
 	map_free(&back);
 }
 
+/* Decode must refuse the map in w after one little-endian u32 at off is
+ * set to v (the bytes are restored afterwards). */
+static void refuse_u32(struct wbuf *w, size_t off, uint32_t v)
+{
+	struct store_map back;
+	uint8_t save[4];
+
+	map_init(&back);
+	memcpy(save, w->p + off, 4);
+	put_le32(w->p + off, v);
+	assert_int_equal(wire_dec_map(w->p, w->len, &back), -EBADMSG);
+	memcpy(w->p + off, save, 4);
+}
+
+/* Overrides: round trip, format 1 (stored before overrides existed) still
+ * readable with wire_dec_map_v1 and only with it, and every malformed
+ * entry refused. */
+static void test_map_upmaps(void **state)
+{
+	const struct map_upmap u[2] = {
+		{ .pool = 1, .pg = 5, .osds = { 0, 1, 2, 4, 6, 7 } },
+		{ .pool = 1, .pg = 200, .osds = { 7, 6, 5, 4, 2, 1 } },
+	};
+	/* Trailer: format byte, count, then 33 bytes per entry (pool, pg,
+	 * n, 6 OSD ids). */
+	enum { ENTRY = 4 + 4 + 1 + 6 * 4 };
+	struct store_map m, back;
+	struct wbuf w, w2;
+	size_t v1, e1;
+
+	(void)state;
+	make_map(&m);
+	m.upmaps = malloc(sizeof(u));
+	assert_non_null(m.upmaps);
+	memcpy(m.upmaps, u, sizeof(u));
+	m.n_upmaps = 2;
+	assert_int_equal(map_check(&m), 0);
+	map_init(&back);
+	wbuf_init(&w);
+	wire_enc_map(&w, &m);
+	assert_int_equal(w.err, 0);
+	assert_int_equal(wire_dec_map(w.p, w.len, &back), 0);
+	assert_int_equal(back.n_upmaps, 2);
+	assert_memory_equal(back.upmaps, u, sizeof(u));
+	wbuf_init(&w2);
+	wire_enc_map(&w2, &back);
+	assert_int_equal(w2.len, w.len);
+	assert_memory_equal(w2.p, w.p, w.len);
+	wbuf_free(&w2);
+	frame_check(WIRE_MAP_PUSH, 0, 0, &w);
+	for (size_t n = 0; n < w.len; n++) {
+		assert_int_not_equal(wire_dec_map(w.p, n, &back), 0);
+		assert_int_equal(back.n_upmaps, 2);
+	}
+	/* Format 1 ends after the pools. */
+	v1 = w.len - 1 - 4 - 2 * ENTRY;
+	e1 = v1 + 5; /* the first entry */
+	assert_int_equal(w.p[v1], 2);
+	assert_int_equal(wire_dec_map(w.p, v1, &back), -EBADMSG);
+	assert_int_equal(wire_dec_map_v1(w.p, w.len, &back), -EBADMSG);
+	assert_int_equal(wire_dec_map_v1(w.p, v1, &back), 0);
+	assert_int_equal(back.n_upmaps, 0);
+	assert_null(back.upmaps);
+	assert_int_equal(back.n_osds, 8);
+	/* An unknown format. */
+	w.p[v1] = 3;
+	assert_int_equal(wire_dec_map(w.p, w.len, &back), -EBADMSG);
+	w.p[v1] = 2;
+	/* Counts: more than the pools' PGs, more than the bytes. */
+	refuse_u32(&w, v1 + 1, 257);
+	refuse_u32(&w, v1 + 1, 3);
+	refuse_u32(&w, v1 + 1, UINT32_MAX);
+	/* Entries: unknown pool, pg past pg_num, unsorted / duplicate,
+	 * unknown OSD, an OSD twice. */
+	refuse_u32(&w, e1, 2);
+	refuse_u32(&w, e1 + 4, 256);
+	refuse_u32(&w, e1 + 4, 200);
+	refuse_u32(&w, e1 + 4, 201);
+	refuse_u32(&w, e1 + 9, 3);
+	refuse_u32(&w, e1 + 9, UINT32_MAX);
+	refuse_u32(&w, e1 + 9, 1);
+	/* n must be the pool's k + m. */
+	w.p[e1 + 8] = 5;
+	assert_int_equal(wire_dec_map(w.p, w.len, &back), -EBADMSG);
+	w.p[e1 + 8] = 6;
+	assert_int_equal(wire_dec_map(w.p, w.len, &back), 0);
+	wbuf_free(&w);
+	map_free(&m);
+	map_free(&back);
+}
+
 static void test_status_cmd(void **state)
 {
 	struct wire_status s = { .health = WIRE_HEALTH_WARN, .epoch = 9,
@@ -852,6 +943,7 @@ int main(void)
 		cmocka_unit_test(test_shard_id_order),
 		cmocka_unit_test(test_boot_heartbeat),
 		cmocka_unit_test(test_map),
+		cmocka_unit_test(test_map_upmaps),
 		cmocka_unit_test(test_status_cmd),
 		cmocka_unit_test(test_ns_requests),
 		cmocka_unit_test(test_ns_bad_names),
