@@ -160,7 +160,7 @@ static int check_upmap(const struct store_map *m, const struct map_upmap *u,
 		       const struct map_upmap *prev)
 {
 	const struct map_pool *p = map_pool(m, u->pool);
-	unsigned n;
+	unsigned n, same;
 
 	if (!p || u->pg >= p->pg_num)
 		return -EINVAL;
@@ -175,9 +175,14 @@ static int check_upmap(const struct store_map *m, const struct map_upmap *u,
 		}
 		if (!map_osd(m, u->osds[i]))
 			return -EINVAL;
+		/* An OSD may hold several positions (fewer OSDs than k + m,
+		 * see crush.c), but never more than m: losing it must
+		 * leave k. */
+		same = 0;
 		for (unsigned j = 0; j < i; j++)
-			if (u->osds[j] == u->osds[i])
-				return -EINVAL;
+			same += u->osds[j] == u->osds[i];
+		if (same >= p->m)
+			return -EINVAL;
 	}
 	return 0;
 }

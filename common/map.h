@@ -15,8 +15,8 @@
  *     k + m <= STORE_EC_MAX_SHARDS, pg_num >= 1, and distinct ids;
  *   - upmaps[] (placement overrides, docs/placement.md "Overrides
  *     (upmap)") is sorted by (pool, pg) with at most one entry per PG, each
- *     of an existing pool and a pg < its pg_num, naming k + m distinct
- *     existing OSDs (never CRUSH_NONE) in osds[0 .. k+m), zeros after; so
+ *     of an existing pool and a pg < its pg_num, naming k + m
+ *     existing OSDs, none more than m times (never CRUSH_NONE) in osds[0 .. k+m), zeros after; so
  *     there are at most as many entries as PGs in all pools.
  */
 #ifndef STORE_MAP_H

@@ -61,6 +61,7 @@ int pg_upmap_init(struct pg_upmap_ctx *c, const struct store_map *old,
 		  const struct store_map *m, const struct map_pool *p)
 {
 	uint32_t *ids = NULL, *per_host = NULL, n_ids = 0, n_hosts = 0;
+	uint32_t n_usable = 0;
 	size_t slots = m->n_osds ? m->n_osds : 1;
 	int rc = -ENOMEM;
 
@@ -101,6 +102,17 @@ int pg_upmap_init(struct pg_upmap_ctx *c, const struct store_map *old,
 	c->host_cap = p->domain == MAP_DOMAIN_HOST
 			      ? host_cap(per_host, n_hosts, c->n)
 			      : c->n;
+	/* CRUSH's rule (crush_map_input): with fewer usable OSDs than
+	 * positions, an OSD holds up to ceil(n / usable) shards while that
+	 * is at most m, and hosts are not capped. */
+	c->osd_cap = 1;
+	for (uint32_t i = 0; i < m->n_osds; i++)
+		n_usable += c->usable[i];
+	if (n_usable && n_usable < c->n &&
+	    (c->n + n_usable - 1) / n_usable <= p->m) {
+		c->osd_cap = (c->n + n_usable - 1) / n_usable;
+		c->host_cap = c->n;
+	}
 	rc = 0;
 out:
 	free(ids);
@@ -123,6 +135,17 @@ static int member(const uint32_t *set, unsigned n, uint32_t osd)
 	return 0;
 }
 
+/* May osd take one more position of e (at most osd_cap of them)? */
+static int below_osd_cap(const struct pg_upmap_ctx *c, const uint32_t *e,
+			 uint32_t osd)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < c->n; i++)
+		k += e[i] == osd;
+	return k < c->osd_cap;
+}
+
 /* Positions of e other than pos on osd's host. */
 static unsigned on_host(const struct pg_upmap_ctx *c, const uint32_t *e,
 			unsigned pos, uint32_t osd)
@@ -142,6 +165,17 @@ static int fits(const struct pg_upmap_ctx *c, const uint32_t *e,
 	return on_host(c, e, pos, osd) < c->host_cap;
 }
 
+/* May e[i] stay, given the copies of it in e[0 .. i)? */
+static int below_osd_cap_prefix(const struct pg_upmap_ctx *c,
+				const uint32_t *e, unsigned i)
+{
+	unsigned k = 0;
+
+	for (unsigned j = 0; j < i; j++)
+		k += e[j] == e[i];
+	return k < c->osd_cap;
+}
+
 /* E = old, with holes where the OSD is unusable, repeated, or over the
  * host cap (possible after the cap shrank: hosts came back).  Over the
  * cap, positions CRUSH does not agree with become holes first. */
@@ -151,7 +185,8 @@ static void keep_old(const struct pg_upmap_ctx *c, const uint32_t *old,
 	for (unsigned i = 0; i < c->n; i++) {
 		e[i] = old[i];
 		if (e[i] != CRUSH_NONE &&
-		    (!usable(c, e[i]) || member(e, i, e[i])))
+		    (!usable(c, e[i]) ||
+		     (member(e, i, e[i]) && !below_osd_cap_prefix(c, e, i))))
 			e[i] = CRUSH_NONE;
 	}
 	for (int pass = 0; pass < 2; pass++)
@@ -191,13 +226,13 @@ int pg_upmap_compute(const struct pg_upmap_ctx *c, const uint32_t *old,
 		if (e[p] != CRUSH_NONE)
 			continue;
 		if (crush[p] != CRUSH_NONE && usable(c, crush[p]) &&
-		    !member(e, n, crush[p]) && fits(c, e, p, crush[p])) {
+		    below_osd_cap(c, e, crush[p]) && fits(c, e, p, crush[p])) {
 			e[p] = crush[p];
 			continue;
 		}
 		for (unsigned q = 0; q < n; q++) {
 			if (crush[q] != CRUSH_NONE && usable(c, crush[q]) &&
-			    !member(e, n, crush[q]) &&
+			    below_osd_cap(c, e, crush[q]) &&
 			    fits(c, e, p, crush[q])) {
 				e[p] = crush[q];
 				break;

@@ -26,6 +26,9 @@ struct pg_upmap_ctx {
 	const struct store_map *m; /* the new map */
 	unsigned n;                /* k + m */
 	unsigned host_cap;         /* most positions one host may hold */
+	unsigned osd_cap;          /* most positions one OSD may hold: 1,
+				    * or more with fewer usable OSDs than
+				    * k + m, as in CRUSH (crush.c) */
 	uint32_t *host;            /* [m->n_osds]: host index of each OSD */
 	uint8_t *usable;           /* [m->n_osds]: exists, in, weight > 0 */
 	uint8_t *gained;           /* [m->n_osds]: usable, and new, newly

@@ -145,6 +145,43 @@ static void check_sets(const struct store_map *m, const uint32_t *sets)
 	}
 }
 
+/* 6 OSDs for 4 + 2 and one goes out: CRUSH doubles shards up on the
+ * five left (crush.c) and reshuffles many positions; the overrides move
+ * only the lost OSD's positions, each to an OSD then holding 2 at most. */
+static void test_out_of_k_plus_m(void **state)
+{
+	enum { PGS = 256 };
+	struct store_map a, b;
+	uint32_t *sa = malloc(PGS * N * 4), *sb = malloc(PGS * N * 4);
+
+	(void)state;
+	make_map(&a, 6, 1, PGS);
+	map_init(&b);
+	sets_of(&a, sa);
+	assert_int_equal(map_copy(&b, &a), 0);
+	b.osds[2].in = 0;
+	update(&a, &b);
+	assert_int_equal(map_check(&b), 0);
+	sets_of(&b, sb);
+	for (uint32_t pg = 0; pg < PGS; pg++) {
+		for (int i = 0; i < N; i++) {
+			uint32_t o = sb[pg * N + i], same = 0;
+
+			assert_int_not_equal(o, CRUSH_NONE);
+			assert_int_not_equal(o, 2);
+			if (sa[pg * N + i] != 2)
+				assert_int_equal(o, sa[pg * N + i]);
+			for (int j = 0; j < N; j++)
+				same += sb[pg * N + j] == o;
+			assert_true(same <= 2);
+		}
+	}
+	map_free(&a);
+	map_free(&b);
+	free(sa);
+	free(sb);
+}
+
 /* A 7th host joins 6 (4 + 2): every PG changes at most one position, only
  * to the new OSD, exactly where CRUSH gives it the PG; it gets ~1/7. */
 static void test_add_host(void **state)
@@ -452,8 +489,11 @@ static void test_map_check(void **state)
 	m.upmaps[1].pool = POOL_ID;
 	m.upmaps[1].osds[0] = 6; /* no such OSD */
 	assert_int_equal(map_check(&m), -EINVAL);
-	m.upmaps[1].osds[0] = 4; /* twice */
+	m.upmaps[1].osds[0] = 4; /* twice: allowed (at most m = 2) */
+	assert_int_equal(map_check(&m), 0);
+	m.upmaps[1].osds[2] = 4; /* three times: more than m */
 	assert_int_equal(map_check(&m), -EINVAL);
+	m.upmaps[1].osds[2] = 3;
 	m.upmaps[1].osds[0] = 5;
 	m.upmaps[1].osds[6] = 1; /* past k + m */
 	assert_int_equal(map_check(&m), -EINVAL);
@@ -467,6 +507,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_host),
 		cmocka_unit_test(test_out_and_down),
+		cmocka_unit_test(test_out_of_k_plus_m),
 		cmocka_unit_test(test_compute),
 		cmocka_unit_test(test_random_changes),
 		cmocka_unit_test(test_map_check),

@@ -597,14 +597,27 @@ static void test_map_upmaps(void **state)
 	refuse_u32(&w, v1 + 1, 3);
 	refuse_u32(&w, v1 + 1, UINT32_MAX);
 	/* Entries: unknown pool, pg past pg_num, unsorted / duplicate,
-	 * unknown OSD, an OSD twice. */
+	 * unknown OSD. */
 	refuse_u32(&w, e1, 2);
 	refuse_u32(&w, e1 + 4, 256);
 	refuse_u32(&w, e1 + 4, 200);
 	refuse_u32(&w, e1 + 4, 201);
 	refuse_u32(&w, e1 + 9, 3);
 	refuse_u32(&w, e1 + 9, UINT32_MAX);
-	refuse_u32(&w, e1 + 9, 1);
+	{
+		/* An OSD three times (more than m = 2) is refused; twice is
+		 * allowed (fewer OSDs than k + m, crush.c). */
+		uint8_t save[8];
+
+		memcpy(save, w.p + e1 + 9, 8);
+		memcpy(w.p + e1 + 9, w.p + e1 + 17, 4);
+		memcpy(w.p + e1 + 13, w.p + e1 + 17, 4);
+		assert_int_equal(wire_dec_map(w.p, w.len, &back), -EBADMSG);
+		memcpy(w.p + e1 + 9, save, 8);
+		memcpy(w.p + e1 + 9, w.p + e1 + 13, 4);
+		assert_int_equal(wire_dec_map(w.p, w.len, &back), 0);
+		memcpy(w.p + e1 + 9, save, 8);
+	}
 	/* n must be the pool's k + m. */
 	w.p[e1 + 8] = 5;
 	assert_int_equal(wire_dec_map(w.p, w.len, &back), -EBADMSG);
