@@ -84,7 +84,7 @@ FUZZFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
              -D_GNU_SOURCE -pthread -Icommon $(PKG_CFLAGS) \
              -fsanitize=fuzzer-no-link,address,undefined
 
-.PHONY: all build deps test test-long check-build units fuzz fuzz-build \
+.PHONY: all build deps test test-long test-long-only check-build units fuzz fuzz-build \
         run bench clean help
 .DEFAULT_GOAL := all
 
@@ -158,6 +158,11 @@ test: deps
 test-long: deps
 	@$(MAKE) --no-print-directory check-build
 	@STORE_BUILD=$(B) SAN=$(SAN) tests/run.sh --long
+
+# test-long-only: just what test-long adds (for CI after `make test`).
+test-long-only: deps
+	@$(MAKE) --no-print-directory check-build
+	@STORE_BUILD=$(B) SAN=$(SAN) tests/run.sh --long-only
 
 run: deps
 	@$(MAKE) --no-print-directory build

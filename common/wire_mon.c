@@ -236,7 +236,10 @@ static int dec_upmaps(struct rbuf *r, struct store_map *m)
 		u->pg = rbuf_u32(r);
 		k = rbuf_u8(r);
 		p = map_pool(m, u->pool);
-		if (r->err || !p || k != p->k + p->m)
+		/* The pools are not checked yet (map_check() runs after the
+		 * whole map is decoded): bound k by the array first. */
+		if (r->err || !p || k != p->k + p->m ||
+		    k > STORE_EC_MAX_SHARDS)
 			return -EBADMSG;
 		for (unsigned j = 0; j < k; j++)
 			u->osds[j] = rbuf_u32(r);

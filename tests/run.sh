@@ -11,7 +11,11 @@ ROOT=$PWD
 BUILD=${STORE_BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 LONG=0
+ONLY_LONG=0
 [ "${1:-}" = "--long" ] && LONG=1
+# --long-only: what --long adds to a plain run (60 s fuzzing, the slow
+# cluster tests), for CI after `make test`.
+[ "${1:-}" = "--long-only" ] && LONG=1 ONLY_LONG=1
 FUZZ_SECONDS=${FUZZ_SECONDS:-$([ $LONG = 1 ] && echo 60 || echo 30)}
 export STORE_BUILD="$BUILD" STORE_BIN="$BUILD/bin" STORE_ROOT="$ROOT"
 
@@ -25,7 +29,9 @@ record() { # suite name status
 
 # Unit tests: each cmocka binary is one suite of cases.
 note "unit tests"
+[ $ONLY_LONG = 1 ] && echo "   (skipped: --long-only)"
 for t in "$BUILD"/tests/test_*; do
+	[ $ONLY_LONG = 1 ] && break
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	if out=$("$t" 2>&1); then
@@ -79,6 +85,7 @@ rm -rf "$fuzzdir"
 # Cluster tests: bats files under tests/cluster/ (and tests/cluster/long/
 # with --long).  Each test case counts.
 bats_files=(tests/cluster/*.bats)
+[ $ONLY_LONG = 1 ] && bats_files=()
 [ $LONG = 1 ] && bats_files+=(tests/cluster/long/*.bats)
 for b in "${bats_files[@]}"; do
 	[ -f "$b" ] || continue
