@@ -1128,3 +1128,69 @@ ssize_t sfs_file_read(struct sfs *fs, struct sfs_inode *in, char *buf,
 	}
 	return (ssize_t)(end - (uint64_t)off);
 }
+
+int sfs_file_read_around(struct sfs *fs, struct sfs_inode *in, char *buf,
+			 size_t len, off_t off, struct sfs_around *w)
+{
+	uint64_t pos = (uint64_t)off, objno, base;
+	uint32_t o, wo, wend;
+	struct sfs_file *f;
+	struct wire_obj obj;
+	struct wire_attr a;
+	char *wbuf;
+	int rc;
+
+	if (fs->noreadaround || !fs->se || off < 0 || !len ||
+	    len > SFS_AROUND / 2)
+		return 0;
+	pthread_mutex_lock(&in->mu);
+	f = in->f;
+	if (!f || in->writers || f->inflight || f->is_inline ||
+	    f->dirty || f->n_pending || pos >= f->size ||
+	    pos == f->next_read || pos == 0)
+		goto no;
+	objno = pos / f->object_size;
+	o = (uint32_t)(pos % f->object_size);
+	if (!object_of(f, objno, &obj) || o >= obj.length)
+		goto no;
+	base = objno * f->object_size;
+	wo = o & ~(SFS_AROUND - 1);
+	wend = (uint32_t)MIN((uint64_t)wo + SFS_AROUND,
+			     MIN((uint64_t)obj.length, f->size - base));
+	if ((uint64_t)o + len > wend)
+		goto no;
+	wbuf = malloc(wend - wo);
+	if (!wbuf)
+		goto no;
+	in->around++;
+	f->next_read = pos + len;
+	f->seq_reads = 0;
+	a = in->attr;
+	pthread_mutex_unlock(&in->mu);
+	rc = store_object_read(fs->c, &a, &obj, wo, wend - wo, wbuf);
+	if (rc) {
+		free(wbuf);
+		sfs_read_around_done(in, NULL);
+		return 0; /* read just the range: it reports the error */
+	}
+	memcpy(buf, wbuf + (o - wo), len);
+	w->buf = wbuf;
+	w->off = base + wo;
+	w->len = wend - wo;
+	return 1;
+no:
+	pthread_mutex_unlock(&in->mu);
+	return 0;
+}
+
+void sfs_read_around_done(struct sfs_inode *in, struct sfs_around *w)
+{
+	if (w) {
+		free(w->buf);
+		w->buf = NULL;
+	}
+	pthread_mutex_lock(&in->mu);
+	if (--in->around == 0)
+		pthread_cond_broadcast(&in->around_cv);
+	pthread_mutex_unlock(&in->mu);
+}

@@ -26,6 +26,7 @@ static void inode_free(struct sfs_inode *in)
 	if (in->f)
 		sfs_file_free(in->f);
 	pthread_mutex_destroy(&in->mu);
+	pthread_cond_destroy(&in->around_cv);
 	free(in);
 }
 
@@ -72,6 +73,7 @@ struct sfs_inode *sfs_inode_get(struct sfs *fs, uint64_t ino, int create)
 
 			in->ino = ino;
 			pthread_mutex_init(&in->mu, NULL);
+			pthread_cond_init(&in->around_cv, NULL);
 			in->hnext = fs->buckets[b];
 			fs->buckets[b] = in;
 		}

@@ -8,6 +8,7 @@
  * allow_other, default_permissions, ...):
  *   attr_timeout=S, entry_timeout=S   kernel cache timeouts (default 1 s)
  *   writeback                         the kernel's writeback cache
+ *   noreadaround                      no read-around of small random reads
  * `fusermount3 -u MOUNTPOINT` unmounts: every open file is flushed first.
  */
 #include "sfs.h"
@@ -32,6 +33,7 @@ struct sfs_opts {
 	double attr_timeout;
 	double entry_timeout;
 	int writeback;
+	int noreadaround;
 	int ro;
 	int help;
 };
@@ -43,6 +45,7 @@ static const struct fuse_opt sfs_opt_spec[] = {
 	SFS_OPT("attr_timeout=%lf", attr_timeout),
 	SFS_OPT("entry_timeout=%lf", entry_timeout),
 	SFS_OPT("writeback", writeback),
+	SFS_OPT("noreadaround", noreadaround),
 	SFS_OPT("-h", help),
 	SFS_OPT("--help", help),
 	FUSE_OPT_KEY("ro", FUSE_OPT_KEY_KEEP),
@@ -68,6 +71,9 @@ static void usage(const char *prog)
 	       "  -o attr_timeout=S       attribute cache timeout (1 s)\n"
 	       "  -o entry_timeout=S      name cache timeout (1 s)\n"
 	       "  -o writeback            use the kernel's writeback cache\n"
+	       "  -o noreadaround         small random reads fetch only what\n"
+	       "                          they ask (default: the 64 KiB around\n"
+	       "                          them, kept in the page cache)\n"
 	       "  -o ro, allow_other, default_permissions, ...  as for any "
 	       "FUSE mount\n\n", prog);
 	fuse_cmdline_help();
@@ -124,6 +130,8 @@ int main(int argc, char **argv)
 	fs.attr_timeout = o.attr_timeout;
 	fs.entry_timeout = o.entry_timeout;
 	fs.writeback = o.writeback;
+	/* The writeback cache holds dirty pages a push could overwrite. */
+	fs.noreadaround = o.noreadaround || o.writeback;
 	fs.ro = o.ro;
 	fs.inline_max = store_inline_max(fs.c);
 	if (sfs_table_init(&fs) || sfs_data_init(&fs)) {
@@ -132,6 +140,7 @@ int main(int argc, char **argv)
 	}
 	sfs_g = &fs;
 	se = fuse_session_new(&args, &sfs_ops, sizeof(sfs_ops), &fs);
+	fs.se = se;
 	if (!se)
 		goto out;
 	if (fuse_set_signal_handlers(se) != 0)

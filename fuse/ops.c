@@ -179,6 +179,10 @@ static void sfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	}
 	if (in)
 		pthread_mutex_lock(&in->mu);
+	/* A truncate waits out read-arounds in flight (their push could
+	 * bring back bytes, and a size, the truncate removed). */
+	while (in && (to_set & FUSE_SET_ATTR_SIZE) && in->around)
+		pthread_cond_wait(&in->around_cv, &in->mu);
 	if (to_set & FUSE_SET_ATTR_SIZE) {
 		if (attr->st_size < 0) {
 			rc = -EINVAL;
@@ -388,6 +392,13 @@ static int attach_open(struct sfs_inode *in, const struct wire_attr *a,
 	int had_f = in->f != NULL, rc;
 
 	pthread_mutex_lock(&in->mu);
+	/* A writer waits out read-arounds in flight: their bytes, pushed
+	 * into the page cache after its write, would be stale. */
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		while (in->around)
+			pthread_cond_wait(&in->around_cv, &in->mu);
+		in->writers++;
+	}
 	/* Counted first: a release running meanwhile must not free the
 	 * state this open is about to use. */
 	in->opens++;
@@ -398,6 +409,8 @@ static int attach_open(struct sfs_inode *in, const struct wire_attr *a,
 		__atomic_add_fetch(&open_files, 1, __ATOMIC_RELAXED);
 	} else {
 		in->opens--;
+		if ((fi->flags & O_ACCMODE) != O_RDONLY)
+			in->writers--;
 	}
 	pthread_mutex_unlock(&in->mu);
 	/* Keep the kernel's page cache only if nobody changed the file since
@@ -517,6 +530,7 @@ static void sfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	struct sfs_inode *in = sfs_inode_get(sfs_g, ino, 0);
+	struct sfs_around w = { 0 };
 	char *buf;
 	ssize_t n;
 
@@ -528,6 +542,23 @@ static void sfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		free(buf);
 		sfs_inode_put(sfs_g, in);
 		reply_err(req, in ? -ENOMEM : -EBADF);
+		return;
+	}
+	if (sfs_file_read_around(sfs_g, in, buf, size, off, &w) == 1) {
+		struct fuse_bufvec bv = FUSE_BUFVEC_INIT(w.len);
+		int rc;
+
+		fuse_reply_buf(req, buf, size);
+		/* After the reply: the pages of this read are unlocked by
+		 * then, and the push locks each page it fills. */
+		bv.buf[0].mem = w.buf;
+		rc = fuse_lowlevel_notify_store(sfs_g->se, ino, w.off, &bv, 0);
+		if (rc && rc != -ENOENT)
+			log_debug("inode %lu: read-around not kept: %s",
+				  (unsigned long)ino, strerror(-rc));
+		sfs_read_around_done(in, &w);
+		sfs_inode_put(sfs_g, in);
+		free(buf);
 		return;
 	}
 	n = sfs_file_read(sfs_g, in, buf, size, off);
@@ -603,7 +634,6 @@ static void sfs_release(fuse_req_t req, fuse_ino_t ino,
 	struct sfs_inode *in = sfs_inode_get(sfs_g, ino, 0);
 	int rc = 0;
 
-	(void)fi;
 	if (!in) {
 		fuse_reply_err(req, 0);
 		return;
@@ -614,6 +644,8 @@ static void sfs_release(fuse_req_t req, fuse_ino_t ino,
 		log_err("inode %lu: data not saved at close: %s",
 			(unsigned long)ino, store_last_error());
 	in->opens--;
+	if ((fi->flags & O_ACCMODE) != O_RDONLY && in->writers > 0)
+		in->writers--;
 	__atomic_sub_fetch(&open_files, 1, __ATOMIC_RELAXED);
 	if (in->opens == 0) {
 		if (in->unlinked) {

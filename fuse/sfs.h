@@ -86,6 +86,10 @@ struct sfs_inode {
 	struct wire_attr attr;
 	uint64_t attr_ns;   /* when attr was fetched */
 	int opens;
+	int writers;        /* opens with write access (in->mu) */
+	int around;         /* read-arounds between their read and their
+			     * push into the page cache (in->mu) */
+	pthread_cond_t around_cv;
 	int unlinked;       /* an orphan at the MDS, until last release */
 	struct sfs_file *f;
 };
@@ -110,6 +114,9 @@ struct sfs {
 	unsigned n_writers;
 	/* Clean object cache for sequential reads. */
 	struct sfs_cache *cache;
+	/* For pushing read-around data into the kernel's page cache. */
+	struct fuse_session *se;
+	int noreadaround;
 };
 
 extern struct sfs *sfs_g;
@@ -153,6 +160,28 @@ void sfs_file_free(struct sfs_file *f);
 
 ssize_t sfs_file_read(struct sfs *fs, struct sfs_inode *in, char *buf,
 		      size_t len, off_t off);
+
+/*
+ * Read-around (data.c): a small read that is not sequential fetches the
+ * aligned SFS_AROUND bytes around it from the OSDs in one go, so that the
+ * caller, after replying, pushes the rest into the kernel's page cache
+ * (fuse_lowlevel_notify_store) and the neighbouring reads never reach us.
+ * Only while no handle of this mount may write the file (in->writers),
+ * which opens for writing and truncates wait out (in->around): pushing
+ * bytes read before a local write would put stale data in the cache.
+ * Other mounts' writes are seen at the next open (close-to-open).
+ * Returns 1 with buf filled and *w set (the caller pushes w, then calls
+ * sfs_read_around_done()), 0 if not applicable (read normally), -errno.
+ */
+#define SFS_AROUND (64u << 10)
+struct sfs_around {
+	char *buf;
+	uint64_t off;
+	uint32_t len;
+};
+int sfs_file_read_around(struct sfs *fs, struct sfs_inode *in, char *buf,
+			 size_t len, off_t off, struct sfs_around *w);
+void sfs_read_around_done(struct sfs_inode *in, struct sfs_around *w);
 ssize_t sfs_file_write(struct sfs *fs, struct sfs_inode *in, const char *buf,
 		       size_t len, off_t off);
 /* Write everything dirty and commit it (in->mu held).  Returns 0 or

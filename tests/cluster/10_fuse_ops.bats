@@ -144,6 +144,35 @@ setup() { need_mount; }
 	[ "$(ls "$MNT/many" | wc -l)" -eq 50050 ]
 }
 
+@test "small random reads (read-around into the page cache) return the right bytes, also after a local overwrite" {
+	make_file "$WORK/ra" $((12 << 20))
+	cp "$WORK/ra" "$MNT/ra"
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	# 300 random 4 KiB reads, each compared with the same range locally.
+	for i in $(seq 300); do
+		blk=$(( (RANDOM * 32768 + RANDOM) % 3072 ))
+		dd if="$MNT/ra" bs=4096 skip="$blk" count=1 status=none >"$WORK/ra.m"
+		dd if="$WORK/ra" bs=4096 skip="$blk" count=1 status=none >"$WORK/ra.l"
+		cmp "$WORK/ra.m" "$WORK/ra.l"
+	done
+	# Overwrite 8 KiB in a region already read around, through this
+	# mount, while a reader holds the file open; every block around it
+	# must then read the new bytes.
+	exec 5<"$MNT/ra"
+	dd if="$MNT/ra" bs=4096 skip=1001 count=1 status=none >/dev/null
+	head -c 8192 /dev/urandom >"$WORK/patch"
+	dd if="$WORK/patch" of="$MNT/ra" bs=4096 seek=1000 conv=notrunc status=none
+	dd if="$WORK/patch" of="$WORK/ra" bs=4096 seek=1000 conv=notrunc status=none
+	exec 5<&-
+	for blk in 996 997 998 999 1000 1001 1002 1003 1004 1005; do
+		dd if="$MNT/ra" bs=4096 skip="$blk" count=1 status=none >"$WORK/ra.m"
+		dd if="$WORK/ra" bs=4096 skip="$blk" count=1 status=none >"$WORK/ra.l"
+		cmp "$WORK/ra.m" "$WORK/ra.l"
+	done
+	cmp "$MNT/ra" "$WORK/ra"
+}
+
 @test "errors come back as the right errno" {
 	run cat "$MNT/nope"
 	[ "$status" -ne 0 ]
