@@ -193,8 +193,12 @@ static int cmd_mkdir(const char *name, int mode)
 	sign(f, &len, AUTH_DEST_MDS, NULL, &snap);
 	if (mode == 2) {
 		/* One byte of the name, inside the MAC'd payload. */
+		int rc;
+
 		f[len - AUTH_TAG_LEN - AUTH_REQ_FIXED - snap.ticket_len - 1] ^= 1;
-		return send_report(s, f, len, &snap) == 0 ? 0 : 1;
+		rc = send_report(s, f, len, &snap) == 0 ? 0 : 1;
+		free(f);
+		return rc;
 	}
 	copy = malloc(len);
 	if (!copy)
@@ -203,6 +207,8 @@ static int cmd_mkdir(const char *name, int mode)
 	send_report(s, f, len, &snap);
 	if (mode == 1)
 		send_report(sock_to(C->mds_addr), copy, len, &snap);
+	free(f);
+	free(copy);
 	return 0;
 }
 
@@ -229,6 +235,7 @@ static int cmd_secure_mkdir(const char *name, int unsealed)
 	       memmem(f, len, name, strlen(name)) != NULL);
 	send_report(sock_to(C->mds_addr), f, len, &snap);
 	printf("reply-sealed=%d\n", last_reply_sealed);
+	free(f);
 	return 0;
 }
 
@@ -241,6 +248,7 @@ static int cmd_getattr(uint64_t ino, int how, unsigned wait_s)
 
 	if (how == 1) { /* no authenticator */
 		send_report(s, f, len, NULL);
+		free(f);
 		return 0;
 	}
 	sign(f, &len, AUTH_DEST_MDS, NULL, &snap);
@@ -254,11 +262,13 @@ static int cmd_getattr(uint64_t ino, int how, unsigned wait_s)
 		randombytes_buf(fake.ticket, fake.ticket_len);
 		len = (size_t)auth_sign_request(g, l0, &fake, AUTH_DEST_MDS,
 						NULL);
+		free(f);
 		f = g;
 	}
 	if (wait_s)
 		sleep(wait_s);
 	send_report(s, f, len, &snap);
+	free(f);
 	return 0;
 }
 
@@ -315,6 +325,7 @@ static int cmd_shard(const char *op, uint64_t ino, uint64_t fcap_ino,
 	wbuf_free(&w);
 	if (unsigned_) {
 		send_report(sock_to(rpc_peer_addr(pl.peer[0])), f, len, NULL);
+		free(f);
 		return 0;
 	}
 	sign(f, &len, AUTH_DEST_OSD(pl.osd[0]),
@@ -328,6 +339,8 @@ static int cmd_shard(const char *op, uint64_t ino, uint64_t fcap_ino,
 	if (twice)
 		send_report(sock_to(rpc_peer_addr(pl.peer[0])), copy, len,
 			    &snap);
+	free(f);
+	free(copy);
 	return 0;
 }
 
@@ -337,7 +350,7 @@ int main(int argc, char **argv)
 	const char *conf_path = getenv("STORE_CONF");
 	struct conf *conf;
 	char err[512];
-	int i = 1;
+	int i = 1, rc = 2;
 
 	log_init("storeauthprobe", LOG_WARN);
 	if (getenv("STORE_PROBE_WAIT"))
@@ -353,37 +366,41 @@ int main(int argc, char **argv)
 		die(err);
 	if (store_connect(conf, &o, &C)) {
 		fprintf(stderr, "storeauthprobe: %s\n", store_last_error());
+		conf_free(conf);
 		return 1;
 	}
 	argc -= i;
 	argv += i;
 	if (!strcmp(argv[0], "mkdir") && argc == 2)
-		return cmd_mkdir(argv[1], 0);
-	if (!strcmp(argv[0], "replay-mkdir") && argc == 2)
-		return cmd_mkdir(argv[1], 1);
-	if (!strcmp(argv[0], "alter-mkdir") && argc == 2)
-		return cmd_mkdir(argv[1], 2);
-	if (!strcmp(argv[0], "getattr") && argc == 2)
-		return cmd_getattr(strtoull(argv[1], NULL, 0), 0, 0);
-	if (!strcmp(argv[0], "noauth-getattr") && argc == 2)
-		return cmd_getattr(strtoull(argv[1], NULL, 0), 1, 0);
-	if (!strcmp(argv[0], "forged-ticket") && argc == 2)
-		return cmd_getattr(strtoull(argv[1], NULL, 0), 2, 0);
-	if (!strcmp(argv[0], "stale-getattr") && argc == 3)
-		return cmd_getattr(strtoull(argv[2], NULL, 0), 0,
+		rc = cmd_mkdir(argv[1], 0);
+	else if (!strcmp(argv[0], "replay-mkdir") && argc == 2)
+		rc = cmd_mkdir(argv[1], 1);
+	else if (!strcmp(argv[0], "alter-mkdir") && argc == 2)
+		rc = cmd_mkdir(argv[1], 2);
+	else if (!strcmp(argv[0], "getattr") && argc == 2)
+		rc = cmd_getattr(strtoull(argv[1], NULL, 0), 0, 0);
+	else if (!strcmp(argv[0], "noauth-getattr") && argc == 2)
+		rc = cmd_getattr(strtoull(argv[1], NULL, 0), 1, 0);
+	else if (!strcmp(argv[0], "forged-ticket") && argc == 2)
+		rc = cmd_getattr(strtoull(argv[1], NULL, 0), 2, 0);
+	else if (!strcmp(argv[0], "stale-getattr") && argc == 3)
+		rc = cmd_getattr(strtoull(argv[2], NULL, 0), 0,
 				   (unsigned)atoi(argv[1]));
-	if (!strcmp(argv[0], "shard") && (argc == 3 || argc == 5))
-		return cmd_shard(argv[1], strtoull(argv[2], NULL, 0),
+	else if (!strcmp(argv[0], "shard") && (argc == 3 || argc == 5))
+		rc = cmd_shard(argv[1], strtoull(argv[2], NULL, 0),
 				 argc == 5 && !strcmp(argv[3], "--fcap-of") ?
 					 strtoull(argv[4], NULL, 0) : 0, 0, 0);
-	if (!strcmp(argv[0], "replay-shard-get") && argc == 2)
-		return cmd_shard("get", strtoull(argv[1], NULL, 0), 0, 1, 0);
-	if (!strcmp(argv[0], "noauth-shard") && argc == 2)
-		return cmd_shard("get", strtoull(argv[1], NULL, 0), 0, 0, 1);
-	if (!strcmp(argv[0], "secure-mkdir") && argc == 2)
-		return cmd_secure_mkdir(argv[1], 0);
-	if (!strcmp(argv[0], "unsealed-mkdir") && argc == 2)
-		return cmd_secure_mkdir(argv[1], 1);
-	die("unknown command (see the source's head comment)");
-	return 2;
+	else if (!strcmp(argv[0], "replay-shard-get") && argc == 2)
+		rc = cmd_shard("get", strtoull(argv[1], NULL, 0), 0, 1, 0);
+	else if (!strcmp(argv[0], "noauth-shard") && argc == 2)
+		rc = cmd_shard("get", strtoull(argv[1], NULL, 0), 0, 0, 1);
+	else if (!strcmp(argv[0], "secure-mkdir") && argc == 2)
+		rc = cmd_secure_mkdir(argv[1], 0);
+	else if (!strcmp(argv[0], "unsealed-mkdir") && argc == 2)
+		rc = cmd_secure_mkdir(argv[1], 1);
+	else
+		die("unknown command (see the source's head comment)");
+	store_disconnect(C);
+	conf_free(conf);
+	return rc;
 }
