@@ -343,17 +343,26 @@ static void obj_get_collect(struct obj_get *og)
 	for (unsigned i = 0; i < og->k + og->m; i++) {
 		struct rpc_call *call = &og->calls[i];
 		struct wire_shard_get_reply r;
-		char osd[32], err[48];
+		char osd[32], err[96];
+		const char *e = err;
+		size_t ol;
 
 		if (og->state[i] != SH_ASKED)
 			continue;
 		fmt_osd(osd, sizeof(osd), og->pl.osd[i]);
 		if (rpc_result(call) != 0) {
 			client_reply_error(call, err, sizeof(err));
-			snprintf(og->why[i], sizeof(og->why[i]), "%s: %s", osd,
+			/* An OSD's sentence starts with its own name: say it
+			 * once. */
+			ol = strlen(osd);
+			if (!strncmp(e, osd, ol) && e[ol] == ':' &&
+			    e[ol + 1] == ' ')
+				e += ol + 2;
+			snprintf(og->why[i], sizeof(og->why[i]), "%s: %.60s",
+				 osd,
 				 call->status == -ETIMEDOUT ? "no answer" :
 				 call->status == -ENOTCONN ? "not reachable" :
-							     err);
+							     e);
 			og->state[i] = SH_BAD;
 			continue;
 		}

@@ -37,13 +37,11 @@ int wire_dec_pg_objects(const uint8_t *p, size_t len,
 	return rbuf_done(&r);
 }
 
+/* A PG_OBJECTS page has SHARD_LIST's page header (count, more): the same
+ * begin/end writes it. */
 size_t wire_enc_pg_objects_begin(struct wbuf *w)
 {
-	size_t at = w->len;
-
-	wbuf_u32(w, 0); /* count, patched by _end */
-	wbuf_u8(w, 0);  /* more */
-	return at;
+	return wire_enc_shard_list_begin(w);
 }
 
 void wire_enc_pg_obj(struct wbuf *w, const struct wire_pg_obj *e)
@@ -57,10 +55,7 @@ void wire_enc_pg_obj(struct wbuf *w, const struct wire_pg_obj *e)
 void wire_enc_pg_objects_end(struct wbuf *w, size_t at, uint32_t count,
 			     int more)
 {
-	if (w->err || at + 5 > w->len)
-		return;
-	put_le32(w->p + at, count);
-	w->p[at + 4] = more ? 1 : 0;
+	wire_enc_shard_list_end(w, at, count, more);
 }
 
 int wire_dec_pg_objects_reply(const uint8_t *p, size_t len,
