@@ -58,6 +58,12 @@ uint64_t client_epoch(struct store_client *c)
 int client_frame(struct rpc_call *call, unsigned type, uint64_t epoch,
 		 const void *payload, size_t len)
 {
+	return client_frame_flags(call, type, 0, epoch, payload, len);
+}
+
+int client_frame_flags(struct rpc_call *call, unsigned type, unsigned flags,
+		       uint64_t epoch, const void *payload, size_t len)
+{
 	struct wbuf w;
 	int rc;
 
@@ -66,7 +72,7 @@ int client_frame(struct rpc_call *call, unsigned type, uint64_t epoch,
 	if (!wbuf_reserve(&w, WIRE_HDR_LEN + len + AUTH_ROOM))
 		return -ENOMEM;
 	w.len = 0;
-	wire_msg_begin(&w, type, 0, 0, epoch, 0);
+	wire_msg_begin(&w, type, flags, 0, epoch, 0);
 	wbuf_raw(&w, payload, len);
 	rc = wire_msg_finish(&w, 0);
 	if (rc) {
@@ -191,7 +197,32 @@ int store_get_map(struct store_client *c, struct store_map *out)
 	return rc;
 }
 
+/* Does a request of this type leave the MDS's state as it was? */
+static int mds_type_reads(unsigned type)
+{
+	switch (type) {
+	case WIRE_LOOKUP: case WIRE_GETATTR: case WIRE_READDIR:
+	case WIRE_READLINK: case WIRE_OBJMAP: case WIRE_STATFS:
+	case WIRE_XATTR_GET: case WIRE_XATTR_LIST: case WIRE_MAP_GET:
+	case WIRE_STATUS: case WIRE_PG_OBJECTS: case WIRE_PING:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int mds_call(struct store_client *c, unsigned type, unsigned flags,
+		    const struct wbuf *payload, struct rpc_call *call,
+		    const char *what);
+
 int client_mds_call(struct store_client *c, unsigned type,
+		    const struct wbuf *payload, struct rpc_call *call,
+		    const char *what)
+{
+	return mds_call(c, type, 0, payload, call, what);
+}
+
+static int mds_call(struct store_client *c, unsigned type, unsigned flags,
 		    const struct wbuf *payload, struct rpc_call *call,
 		    const char *what)
 {
@@ -215,8 +246,8 @@ int client_mds_call(struct store_client *c, unsigned type,
 		uint64_t now = now_ms();
 
 		memset(call, 0, sizeof(*call));
-		rc = client_frame(call, type, client_epoch(c), payload->p,
-				  payload->len);
+		rc = client_frame_flags(call, type, flags, client_epoch(c),
+					payload->p, payload->len);
 		if (rc)
 			return store_fail(rc, "out of memory");
 		call->peer = c->mds;
@@ -257,7 +288,37 @@ int client_mds_call(struct store_client *c, unsigned type,
 				  client_auth_hint(c) : "");
 	}
 	client_fcap_note(c, call);
+	if (!mds_type_reads(type))
+		__atomic_add_fetch(&c->mds_changes, 1, __ATOMIC_RELEASE);
 	return 0;
+}
+
+int store_sync(struct store_client *c)
+{
+	uint64_t changes = __atomic_load_n(&c->mds_changes, __ATOMIC_ACQUIRE);
+	struct rpc_call call;
+	struct wbuf w;
+	int rc;
+
+	/* An empty PING flagged WIRE_F_SYNC: the MDS answers it once all
+	 * it acknowledged before is on stable storage. */
+	wbuf_init(&w);
+	rc = mds_call(c, WIRE_PING, WIRE_F_SYNC, &w, &call,
+		      "syncing the MDS");
+	wbuf_free(&w);
+	if (rc)
+		return rc;
+	rpc_call_release(&call);
+	/* Changes acknowledged after we read the count may be newer than
+	 * the sync: they stay counted as unsynced. */
+	__atomic_store_n(&c->mds_synced, changes, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int store_unsynced(const struct store_client *c)
+{
+	return __atomic_load_n(&c->mds_changes, __ATOMIC_ACQUIRE) !=
+	       __atomic_load_n(&c->mds_synced, __ATOMIC_ACQUIRE);
 }
 
 static int open_session(struct store_client *c)
@@ -545,6 +606,57 @@ int store_lookup(struct store_client *c, uint64_t parent, const char *name,
 	rc = set_name(r->name, name);
 	if (rc == 0)
 		rc = ns_attr_call(c, WIRE_LOOKUP, r, attr, name);
+	free(r);
+	return rc;
+}
+
+int store_ino_reserve(struct store_client *c, uint32_t count,
+		      uint64_t *first, uint32_t *got)
+{
+	struct wire_ns_req *r = req_new();
+	struct wire_attr a;
+	int rc;
+
+	if (!r)
+		return -ENOMEM;
+	r->max = count;
+	rc = ns_attr_call(c, WIRE_INO_RESERVE, r, &a, "reserving inodes");
+	free(r);
+	if (rc)
+		return rc;
+	if (a.size == 0 || a.size > count)
+		return store_fail(-EIO, "reserving inodes: the MDS gave %llu of "
+				  "%u", (unsigned long long)a.size, count);
+	*first = a.ino;
+	*got = (uint32_t)a.size;
+	return 0;
+}
+
+int store_create_at(struct store_client *c, uint64_t parent, const char *name,
+		    uint64_t ino, const struct wire_attr *want, uint32_t valid,
+		    const void *data, uint32_t data_len, int with_data,
+		    struct wire_attr *attr)
+{
+	struct wire_ns_req *r = req_new();
+	int rc;
+
+	if (!r)
+		return -ENOMEM;
+	r->ino = parent;
+	r->ino2 = ino;
+	r->mode = want->mode;
+	r->uid = want->uid;
+	r->gid = want->gid;
+	r->flags = WIRE_CREATE_EXCL |
+		   (with_data ? WIRE_CREATE_AT_COMMIT : 0);
+	r->valid = valid;
+	r->atime_ns = want->atime_ns;
+	r->mtime_ns = want->mtime_ns;
+	r->data = data;
+	r->data_len = data_len;
+	rc = set_name(r->name, name);
+	if (rc == 0)
+		rc = ns_attr_call(c, WIRE_CREATE_AT, r, attr, name);
 	free(r);
 	return rc;
 }

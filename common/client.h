@@ -54,6 +54,16 @@ int store_connect(const struct conf *conf, const struct store_client_opts *opts,
 
 void store_disconnect(struct store_client *c);
 
+/* Make every change the MDS acknowledged to this client durable: returns
+ * once the MDS has them on stable storage (an MDS change is visible, and
+ * survives the MDS's own death, as soon as it is acknowledged; this is
+ * what makes it survive a power failure too).  Returns 0 or -errno with a
+ * sentence. */
+int store_sync(struct store_client *c);
+
+/* Did this client change anything at the MDS since its last store_sync? */
+int store_unsynced(const struct store_client *c);
+
 /* The session: root inode and largest inline file. */
 uint64_t store_root_ino(const struct store_client *c);
 uint32_t store_inline_max(const struct store_client *c);
@@ -75,6 +85,20 @@ int store_setattr(struct store_client *c, uint64_t ino, uint32_t valid,
 int store_mkdir(struct store_client *c, uint64_t parent, const char *name,
 		uint32_t mode, uint32_t uid, uint32_t gid,
 		struct wire_attr *attr);
+/* Reserve up to count inode numbers for store_create_at: [*first, *first
+ * + *got).  Returns 0 or -errno with a sentence. */
+int store_ino_reserve(struct store_client *c, uint32_t count,
+		      uint64_t *first, uint32_t *got);
+/* Create regular file name in parent as inode ino (from store_ino_reserve),
+ * exclusively, with want's mode, uid and gid; with_data: data is the whole
+ * file (at most the inline maximum) and valid (WIRE_SET_ATIME/MTIME and
+ * their _NOW) picks want's times to set, all in one MDS transaction.
+ * Returns 0 and the new attributes, or -errno with a sentence (-EEXIST:
+ * the name, or the inode, exists). */
+int store_create_at(struct store_client *c, uint64_t parent, const char *name,
+		    uint64_t ino, const struct wire_attr *want, uint32_t valid,
+		    const void *data, uint32_t data_len, int with_data,
+		    struct wire_attr *attr);
 int store_create(struct store_client *c, uint64_t parent, const char *name,
 		 uint32_t mode, uint32_t uid, uint32_t gid, uint32_t flags,
 		 struct wire_attr *attr);

@@ -42,6 +42,7 @@ struct client_auth {
 	int64_t expires_ms;       /* atomic: of the current ticket */
 	int64_t ttl_ms;
 	uint8_t restricted;       /* path-limited: shard requests need caps */
+	uint8_t may_write;        /* the ticket's caps hold w */
 	uint8_t secure;
 	char caps[AUTH_CAPS_MAX + 1];
 	pthread_mutex_t fcap_mu;
@@ -126,6 +127,16 @@ const char *store_auth_entity(const struct store_client *c)
 const char *store_auth_caps_text(const struct store_client *c)
 {
 	return c->auth ? c->auth->caps : "";
+}
+
+int store_auth_writes_anywhere(const struct store_client *c)
+{
+	const struct client_auth *a = c->auth;
+
+	/* Without a key the MDS checks nothing. */
+	if (!a || !a->has_key)
+		return 1;
+	return a->may_write && !a->restricted;
 }
 
 int store_auth_secure(const struct store_client *c)
@@ -268,6 +279,7 @@ int client_auth_login(struct store_client *c)
 	auth_cred_install(a->cred, g->ticket, g->ticket_len, &t);
 	a->ttl_ms = g->ttl_ms;
 	a->restricted = g->restricted;
+	a->may_write = !!(g->caps & AUTH_CAP_W);
 	a->secure = !!(g->flags & AUTH_T_SECURE);
 	snprintf(a->caps, sizeof(a->caps), "%s", g->caps_text);
 	if (a->restricted && !a->fcaps) {

@@ -39,5 +39,9 @@ int store_auth_ls(struct store_client *c, store_auth_ls_fn fn, void *arg);
 const char *store_auth_entity(const struct store_client *c);
 const char *store_auth_caps_text(const struct store_client *c);
 int store_auth_secure(const struct store_client *c);
+/* May this client change anything anywhere (a key with w caps and no path
+ * limit, or no key at all)?  Then the MDS refuses none of its changes for
+ * permissions: a change may be acknowledged before it is sent. */
+int store_auth_writes_anywhere(const struct store_client *c);
 
 #endif

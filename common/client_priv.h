@@ -34,6 +34,9 @@ struct store_client {
 	uint32_t inline_max;
 	uint32_t version_seq; /* atomic */
 	uint32_t req_seq;     /* atomic */
+	/* MDS changes acknowledged, and how many of them a sync covered
+	 * (atomics; store_sync). */
+	uint64_t mds_changes, mds_synced;
 
 	/* The map and its CRUSH tree: readers take the lock shared. */
 	pthread_rwlock_t map_lock;
@@ -89,6 +92,9 @@ void client_saw_epoch(struct store_client *c, uint64_t epoch);
 
 /* Build a request frame of the given type into an nn chunk: payload bytes
  * copied after the header.  Returns 0 or -ENOMEM; fills call->req/len. */
+/* client_frame with header flags (WIRE_F_SYNC). */
+int client_frame_flags(struct rpc_call *call, unsigned type, unsigned flags,
+		       uint64_t epoch, const void *payload, size_t len);
 int client_frame(struct rpc_call *call, unsigned type, uint64_t epoch,
 		 const void *payload, size_t len);
 

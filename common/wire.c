@@ -47,6 +47,8 @@ const char *wire_type_name(unsigned type)
 		[WIRE_XATTR_SET] = "XATTR_SET",
 		[WIRE_XATTR_LIST] = "XATTR_LIST",
 		[WIRE_XATTR_REMOVE] = "XATTR_REMOVE",
+		[WIRE_CREATE_AT] = "CREATE_AT",
+		[WIRE_INO_RESERVE] = "INO_RESERVE",
 		[56] = "AUTH_HELLO",
 		[57] = "AUTH_PROVE",
 		[58] = "AUTH_ADMIN",

@@ -50,8 +50,14 @@ enum wire_flags {
 	WIRE_F_REPLY = 1 << 0,  /* a reply to req_id */
 	WIRE_F_SEALED = 1 << 1, /* payload encrypted (secure mode) */
 	WIRE_F_AUTH = 1 << 2,   /* an authenticator follows the payload */
+	/* To the MDS: reply only once this request's change, and every
+	 * change acknowledged before it, is on stable storage.  Without it
+	 * a change is visible and survives the MDS's death as soon as it is
+	 * acknowledged, and survives a power failure within
+	 * MDS_SYNC_DELAY_MS (docs/protocol.md, "Durability"). */
+	WIRE_F_SYNC = 1 << 3,
 };
-#define WIRE_F_ALL (WIRE_F_REPLY | WIRE_F_SEALED | WIRE_F_AUTH)
+#define WIRE_F_ALL (WIRE_F_REPLY | WIRE_F_SEALED | WIRE_F_AUTH | WIRE_F_SYNC)
 
 enum wire_type {
 	/* Shard store (OSD), wire_osd.h. */
@@ -92,7 +98,9 @@ enum wire_type {
 	WIRE_XATTR_SET = 50,
 	WIRE_XATTR_LIST = 51,
 	WIRE_XATTR_REMOVE = 52,
-	WIRE_NS_LAST = 52,
+	WIRE_CREATE_AT = 53,   /* create as a reserved inode (wire_ns.h) */
+	WIRE_INO_RESERVE = 54, /* reserve inode numbers for CREATE_AT */
+	WIRE_NS_LAST = 54,
 	/* Authentication (MDS), wire_auth.h: 56..63 are kept for it. */
 	WIRE_AUTH_FIRST = 56,
 	WIRE_TYPE_MAX = 64,

@@ -73,6 +73,10 @@ static const struct ns_layout ns_layouts[WIRE_NS_LAST - WIRE_NS_FIRST + 1] = {
 				  STORE_XATTR_VALUE_MAX },
 	[WIRE_XATTR_LIST - 32] = { Q_INO, R_DATA, 0 },
 	[WIRE_XATTR_REMOVE - 32] = { Q_INO | Q_XNAME, 0, 0 },
+	[WIRE_CREATE_AT - 32] = { Q_INO | Q_INO2 | Q_MODE | Q_FLAGS | Q_ATTRS |
+					  Q_NAME | Q_DATA,
+				  R_ATTR, STORE_INLINE_MAX },
+	[WIRE_INO_RESERVE - 32] = { Q_COOKIE, R_ATTR, 0 },
 };
 
 /* Bounds of a reply's data blob: inline file data, an xattr value, or a

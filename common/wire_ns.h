@@ -16,6 +16,7 @@
 #define STORE_WIRE_NS_H
 
 #include "buf.h"
+#include "wire.h"
 #include "store_limits.h"
 
 #include <stdint.h>
@@ -57,10 +58,22 @@ struct wire_dirent {
 	struct wire_attr attr;
 };
 
+/* CREATE_AT (ino: the directory, ino2: a number from INO_RESERVE, name,
+ * mode, uid, gid; flags WIRE_CREATE_EXCL, WIRE_CREATE_AT_COMMIT): the
+ * client chose the new file's inode number, so it could answer its
+ * application at once and send the create with the file's first commit
+ * at close (docs/fuse.md, "Creates at close").  Always exclusive.
+ * INO_RESERVE (max: how many, at most WIRE_INO_RESERVE_MAX): numbers no
+ * other client will get; the reply's attr.ino is the first, attr.size the
+ * count. */
+#define WIRE_INO_RESERVE_MAX 4096
+
 /* Flags, by request type. */
 enum {
 	WIRE_CREATE_EXCL = 1 << 0,    /* CREATE: fail if it exists */
 	WIRE_CREATE_TRUNC = 1 << 1,   /* CREATE/OPEN: truncate to 0 */
+	WIRE_CREATE_AT_COMMIT = 1 << 2, /* CREATE_AT: data is the whole file,
+					 * valid/atime/mtime its times */
 	WIRE_READDIR_PLUS = 1 << 0,   /* READDIR: attrs with entries */
 	WIRE_RENAME_NOREPLACE = 1 << 0,
 	WIRE_RENAME_EXCHANGE = 1 << 1,
@@ -127,7 +140,7 @@ struct wire_ns_reply {
 /* Does this type belong to the namespace family? */
 static inline int wire_is_ns(unsigned type)
 {
-	return type >= 32 && type <= 52;
+	return type >= WIRE_NS_FIRST && type <= WIRE_NS_LAST;
 }
 
 /* Encode a request or reply payload of the given namespace type.  Requests

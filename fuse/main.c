@@ -9,8 +9,10 @@
  *   attr_timeout=S, entry_timeout=S   kernel cache timeouts (default 1 s)
  *   writeback                         the kernel's writeback cache
  *   noreadaround                      no read-around of small random reads
+ *   nounlinkasync                     every unlink waits for the MDS
  * `fusermount3 -u MOUNTPOINT` unmounts: every open file is flushed first.
  */
+#include "heap.h"
 #include "sfs.h"
 #include "conf.h"
 #include "log.h"
@@ -34,6 +36,7 @@ struct sfs_opts {
 	double entry_timeout;
 	int writeback;
 	int noreadaround;
+	int nounlinkasync;
 	int ro;
 	int help;
 };
@@ -46,6 +49,7 @@ static const struct fuse_opt sfs_opt_spec[] = {
 	SFS_OPT("entry_timeout=%lf", entry_timeout),
 	SFS_OPT("writeback", writeback),
 	SFS_OPT("noreadaround", noreadaround),
+	SFS_OPT("nounlinkasync", nounlinkasync),
 	SFS_OPT("-h", help),
 	SFS_OPT("--help", help),
 	FUSE_OPT_KEY("ro", FUSE_OPT_KEY_KEEP),
@@ -74,6 +78,9 @@ static void usage(const char *prog)
 	       "  -o noreadaround         small random reads fetch only what\n"
 	       "                          they ask (default: the 64 KiB around\n"
 	       "                          them, kept in the page cache)\n"
+	       "  -o nounlinkasync        every unlink waits for the MDS\n"
+	       "                          (default: answered at once while no\n"
+	       "                          file is open, sent in the background)\n"
 	       "  -o ro, allow_other, default_permissions, ...  as for any "
 	       "FUSE mount\n\n", prog);
 	fuse_cmdline_help();
@@ -93,6 +100,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int rc = 1;
 
+	heap_tune();
 	log_init("storefs", LOG_WARN);
 	memset(&fs, 0, sizeof(fs));
 	memset(&fopts, 0, sizeof(fopts));
@@ -138,6 +146,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "storefs: out of memory\n");
 		goto out;
 	}
+	if (!o.nounlinkasync && !o.ro && sfs_async_init(&fs)) {
+		fprintf(stderr, "storefs: cannot start threads\n");
+		goto out;
+	}
 	sfs_g = &fs;
 	se = fuse_session_new(&args, &sfs_ops, sizeof(sfs_ops), &fs);
 	fs.se = se;
@@ -166,10 +178,15 @@ out_signals:
 out:
 	if (se)
 		fuse_session_destroy(se);
+	sfs_async_destroy(&fs);
 	if (fs.buckets) {
 		sfs_data_destroy(&fs);
 		sfs_table_destroy(&fs);
 	}
+	/* Unmounted: what this mount changed is made durable before we go
+	 * (the MDS syncs by itself within MDS_SYNC_DELAY_MS anyway). */
+	if (fs.c && store_unsynced(fs.c) && store_sync(fs.c))
+		fprintf(stderr, "storefs: %s\n", store_last_error());
 	store_disconnect(fs.c);
 	conf_free(conf);
 	free(fopts.mountpoint);

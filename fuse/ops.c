@@ -4,6 +4,7 @@
  * (see sfs.h) and the open-file state of data.c.
  */
 #include "sfs.h"
+#include "client_auth.h"
 #include "log.h"
 #include "util.h"
 #include "wire_mon.h"
@@ -81,6 +82,7 @@ static void sfs_init(void *userdata, struct fuse_conn_info *conn)
 
 static void sfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct wire_attr a;
 	int rc = store_lookup(sfs_g->c, parent, name, &a);
 
@@ -114,28 +116,72 @@ static void sfs_forget_multi(fuse_req_t req, size_t count,
 	fuse_reply_none(req);
 }
 
+/* The attributes of a file this mount has open for writing, from what it
+ * holds, while they are younger than the attribute timeout: its size and
+ * times are this mount's own until the closing commit (close-to-open), and
+ * an untar would otherwise pay an MDS round trip per file for them.
+ * Returns 1 with *a filled, or 0 when the MDS must be asked. */
+static int local_attr(struct sfs_inode *in, struct wire_attr *a)
+{
+	uint64_t ttl = (uint64_t)(sfs_g->attr_timeout * 1e9);
+	int ok;
+
+	pthread_mutex_lock(&in->mu);
+	ok = in->f && in->writers > 0 && in->attr.ino == in->ino &&
+	     now_ns() - in->attr_ns < ttl;
+	if (ok) {
+		*a = in->attr;
+		sfs_file_patch_attr(in, a);
+	}
+	pthread_mutex_unlock(&in->mu);
+	return ok;
+}
+
+/* Forget the attributes this mount holds for a file whose links another
+ * operation changed, so that the next getattr asks the MDS. */
+static void attr_stale(uint64_t ino)
+{
+	struct sfs_inode *in = ino ? sfs_inode_get(sfs_g, ino, 0) : NULL;
+
+	if (!in)
+		return;
+	pthread_mutex_lock(&in->mu);
+	in->attr_ns = 0;
+	pthread_mutex_unlock(&in->mu);
+	sfs_inode_put(sfs_g, in);
+}
+
 static void sfs_getattr(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct sfs_inode *in;
 	struct wire_attr a;
 	struct stat st;
 	int rc;
 
 	(void)fi;
+	in = sfs_inode_get(sfs_g, ino, 0);
+	if (in && local_attr(in, &a)) {
+		sfs_inode_put(sfs_g, in);
+		goto reply;
+	}
 	rc = store_getattr(sfs_g->c, ino, &a);
 	if (rc) {
+		if (in)
+			sfs_inode_put(sfs_g, in);
 		reply_err(req, rc);
 		return;
 	}
-	in = sfs_inode_get(sfs_g, ino, 0);
 	if (in) {
 		pthread_mutex_lock(&in->mu);
 		in->attr = a;
+		in->attr_ns = now_ns();
 		sfs_file_patch_attr(in, &a);
 		pthread_mutex_unlock(&in->mu);
 		sfs_inode_put(sfs_g, in);
 	}
+reply:
 	sfs_attr_to_stat(&a, &st);
 	fuse_reply_attr(req, &st, sfs_g->attr_timeout);
 }
@@ -143,6 +189,7 @@ static void sfs_getattr(fuse_req_t req, fuse_ino_t ino,
 static void sfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			int to_set, struct fuse_file_info *fi)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct sfs_inode *in = sfs_inode_get(sfs_g, ino, 0);
 	struct wire_attr want, a;
 	uint32_t valid = 0;
@@ -216,6 +263,7 @@ static void sfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	if (in) {
 		if (rc == 0) {
 			in->attr = a;
+			in->attr_ns = now_ns();
 			sfs_file_patch_attr(in, &a);
 		}
 reply:
@@ -232,6 +280,7 @@ reply:
 
 static void sfs_readlink(fuse_req_t req, fuse_ino_t ino)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	char target[STORE_PATH_MAX + 1];
 	int rc = store_readlink(sfs_g->c, ino, target);
 
@@ -244,6 +293,7 @@ static void sfs_readlink(fuse_req_t req, fuse_ino_t ino)
 static void sfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, dev_t rdev)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct wire_attr a;
 	int rc;
@@ -264,6 +314,7 @@ static void sfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 static void sfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct wire_attr a;
 	int rc = store_mkdir(sfs_g->c, parent, name, S_IFDIR | (mode & 07777),
@@ -312,26 +363,44 @@ static void mark_orphan(uint64_t ino)
 
 static void sfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	uint64_t open_ino = open_target(parent, name);
+	uint64_t open_ino;
+	struct wire_attr a;
 	int rc;
+
+	/* With no file open here, no unlink has to keep an orphan, and with
+	 * a key that may write anywhere the MDS refuses none: it can be
+	 * answered now and sent in the background (async.c).  The kernel
+	 * has checked that the name exists and is no folder. */
+	if (!__atomic_load_n(&open_files, __ATOMIC_ACQUIRE) &&
+	    store_auth_writes_anywhere(sfs_g->c) &&
+	    sfs_async_unlink(sfs_g, parent, name) == 0) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	sfs_async_drain(sfs_g);
+	open_ino = open_target(parent, name);
 
 	/* An open file stays readable and writable until its last close:
 	 * the MDS keeps it as an orphan until we release it. */
 	rc = store_unlink(sfs_g->c, parent, name,
-			  open_ino ? WIRE_UNLINK_KEEP : 0, NULL);
+			  open_ino ? WIRE_UNLINK_KEEP : 0, &a);
 	if (rc == 0 && open_ino)
 		mark_orphan(open_ino);
+	if (rc == 0)
+		attr_stale(a.ino);
 	reply_err(req, rc);
 }
 
 static void sfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	reply_err(req, store_rmdir(sfs_g->c, parent, name));
 }
 
 static void sfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 			const char *name)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct wire_attr a;
 	int rc = store_symlink(sfs_g->c, parent, name, link, ctx->uid, ctx->gid,
@@ -347,6 +416,8 @@ static void sfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		       fuse_ino_t newparent, const char *newname,
 		       unsigned int flags)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
+	struct wire_attr replaced;
 	uint32_t wflags = 0;
 	uint64_t open_ino = 0;
 	int rc;
@@ -363,16 +434,20 @@ static void sfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		open_ino = open_target(newparent, newname);
 	if (open_ino)
 		wflags |= WIRE_RENAME_KEEP; /* the file replaced is open here */
+	memset(&replaced, 0, sizeof(replaced));
 	rc = store_rename(sfs_g->c, parent, name, newparent, newname, wflags,
-			  NULL);
+			  &replaced);
 	if (rc == 0 && open_ino)
 		mark_orphan(open_ino);
+	if (rc == 0)
+		attr_stale(replaced.ino);
 	reply_err(req, rc);
 }
 
 static void sfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		     const char *newname)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct wire_attr a;
 	int rc = store_link(sfs_g->c, ino, newparent, newname, &a);
 
@@ -422,6 +497,7 @@ static int attach_open(struct sfs_inode *in, const struct wire_attr *a,
 
 static void sfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct sfs_inode *in;
 	struct wire_attr a;
 	uint8_t *idata;
@@ -474,6 +550,7 @@ static void sfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void sfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		       mode_t mode, struct fuse_file_info *fi)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct fuse_entry_param e;
 	struct sfs_inode *in;
@@ -613,6 +690,7 @@ static int flush_inode(fuse_ino_t ino)
 
 static void sfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	(void)fi;
 	reply_err(req, flush_inode(ino));
 }
@@ -620,17 +698,35 @@ static void sfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void sfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		      struct fuse_file_info *fi)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
+	int rc;
+
 	(void)datasync;
 	(void)fi;
-	/* Written objects are durable on their OSDs once acknowledged and a
-	 * commit is durable in the MDS once acknowledged: flushing is
-	 * syncing. */
-	reply_err(req, flush_inode(ino));
+	/* Written objects are durable on their OSDs once acknowledged; the
+	 * commit is durable once the MDS has synced it. */
+	rc = flush_inode(ino);
+	if (rc == 0)
+		rc = store_sync(sfs_g->c);
+	reply_err(req, rc);
+}
+
+/* fsync of a folder: its entries (and every other change of this mount)
+ * on stable storage, the unlinks still queued included. */
+static void sfs_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+			 struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	(void)fi;
+	sfs_async_drain(sfs_g);
+	reply_err(req, store_sync(sfs_g->c));
 }
 
 static void sfs_release(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct sfs_inode *in = sfs_inode_get(sfs_g, ino, 0);
 	int rc = 0;
 
@@ -788,6 +884,7 @@ out:
 static void sfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			struct fuse_file_info *fi)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	(void)fi;
 	do_readdir(req, ino, size, off, 0);
 }
@@ -795,12 +892,14 @@ static void sfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void sfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 			    off_t off, struct fuse_file_info *fi)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	(void)fi;
 	do_readdir(req, ino, size, off, 1);
 }
 
 static void sfs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct store_statfs s;
 	struct statvfs st;
 	int rc = store_statfs(sfs_g->c, &s);
@@ -832,6 +931,7 @@ static int xattr_name_ok(const char *name)
 static void sfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			 const char *value, size_t size, int flags)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	uint32_t wflags = 0;
 
 	if (!xattr_name_ok(name)) {
@@ -848,6 +948,7 @@ static void sfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 static void sfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			 size_t size)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	char *buf = NULL;
 	ssize_t n;
 
@@ -874,6 +975,7 @@ static void sfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 static void sfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	char *buf = NULL;
 	ssize_t n;
 
@@ -896,6 +998,7 @@ static void sfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 static void sfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
+	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	if (!xattr_name_ok(name)) {
 		reply_err(req, -ENODATA);
 		return;
@@ -924,6 +1027,7 @@ const struct fuse_lowlevel_ops sfs_ops = {
 	.write = sfs_write,
 	.flush = sfs_flush,
 	.fsync = sfs_fsync,
+	.fsyncdir = sfs_fsyncdir,
 	.release = sfs_release,
 	.readdir = sfs_readdir,
 	.readdirplus = sfs_readdirplus,

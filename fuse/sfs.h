@@ -117,9 +117,28 @@ struct sfs {
 	/* For pushing read-around data into the kernel's page cache. */
 	struct fuse_session *se;
 	int noreadaround;
+	/* Unlinks answered before the MDS has them (async.c). */
+	struct sfs_async *async;
+	int nounlinkasync;
 };
 
 extern struct sfs *sfs_g;
+
+/* ---- unlinks in the background (async.c) ------------------------------*/
+
+/* Start the sender threads.  Returns 0 or -errno (then every unlink is
+ * made synchronously). */
+int sfs_async_init(struct sfs *fs);
+/* Send what is queued, then stop the senders. */
+void sfs_async_destroy(struct sfs *fs);
+/* Queue the unlink of name in parent; the caller answers the kernel at
+ * once.  Returns 0, or -errno when it was not queued (the caller unlinks
+ * synchronously). */
+int sfs_async_unlink(struct sfs *fs, uint64_t parent, const char *name);
+/* Wait until every unlink queued before this call is answered by the
+ * MDS.  Every operation other than forget, read and write calls it
+ * first. */
+void sfs_async_drain(struct sfs *fs);
 
 /* ---- inode table (inode.c) -------------------------------------------*/
 

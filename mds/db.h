@@ -70,6 +70,10 @@ struct mds_db {
 			   * sorted; parents.h) */
 	MDB_dbi auth;     /* entity name -> its key and caps (mds/auth.h) */
 	int fd_lock;      /* flock'ed DIR/mds.lock: one MDS per folder */
+	/* Durability (db_sync): the last transaction known on stable
+	 * storage, and when (db clock, ms) a newer one was first seen. */
+	uint64_t synced_txnid;
+	uint64_t unsynced_since_ms;
 	/* pg_num of every pool, for the PG index (db_set_pools). */
 	uint32_t n_pools;
 	struct {
@@ -127,6 +131,18 @@ void db_close(struct mds_db *db);
 /* Begin a transaction (write unless rdonly; parent for nested). */
 int db_begin(struct mds_db *db, MDB_txn *parent, int rdonly, MDB_txn **txn);
 int db_commit(MDB_txn *txn);
+
+/* Put every committed transaction on stable storage.  Commits are made
+ * with MDB_NOMETASYNC: one fdatasync of the data pages each, the meta
+ * page written but not synced, so a power failure may undo the last
+ * commits (never corrupt the database: LMDB keeps atomicity and
+ * consistency); the next commit's sync, or this, makes them durable.
+ * Returns 0 (also when there was nothing to sync) or -errno. */
+int db_sync(struct mds_db *db);
+
+/* Has a commit happened that db_sync has not covered?  Returns the ms
+ * (on now_ms's clock) since it was first seen, or -1 if none. */
+int64_t db_unsynced_ms(struct mds_db *db, uint64_t now_ms);
 
 /* Superblock.  get returns -ENOENT on a folder that holds no cluster. */
 int db_super_get(struct mds_db *db, MDB_txn *txn, struct db_super *s);

@@ -17,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { K_DONE = 0, K_READ, K_WRITE, K_DUP };
+/* K_HELD: answered, the reply waiting for the batch's db_sync (a request
+ * flagged WIRE_F_SYNC). */
+enum { K_DONE = 0, K_READ, K_WRITE, K_DUP, K_HELD };
 
-static struct log_limit bad_log;
+static struct log_limit bad_log, sync_log;
 
 /* ---- replies --------------------------------------------------------------*/
 
@@ -71,6 +73,10 @@ static void reply_seal(struct mds *m, struct mds_msg *msg)
 static void deliver(struct mds *m, struct mds_msg *msg, mds_reply_fn fn,
 		    void *arg)
 {
+	if ((msg->hdr.flags & WIRE_F_SYNC) && msg->kind != K_HELD) {
+		msg->kind = K_HELD; /* sent by deliver_held() */
+		return;
+	}
 	fn(arg, msg);
 	wbuf_free(&msg->reply);
 	free(msg->ns);
@@ -493,6 +499,37 @@ static void write_phase(struct mds *m, struct mds_msg *msgs, size_t n,
 			deliver(m, &msgs[i], fn, arg);
 }
 
+/* Answer the requests flagged WIRE_F_SYNC, once everything committed so
+ * far (this batch's changes too) is on stable storage.  If the sync
+ * fails, they get an error: their changes are applied but not known
+ * durable. */
+static void deliver_held(struct mds *m, struct mds_msg *msgs, size_t n,
+			 mds_reply_fn fn, void *arg)
+{
+	size_t held = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		held += msgs[i].kind == K_HELD;
+	if (!held)
+		return;
+	rc = db_sync(&m->db);
+	if (rc)
+		log_err("the MDS could not sync its database: %s",
+			strerror(-rc));
+	for (size_t i = 0; i < n; i++) {
+		if (msgs[i].kind != K_HELD)
+			continue;
+		if (rc) {
+			reply_error(&msgs[i], -EIO, "the MDS applied the "
+				    "change but could not make it durable: %s",
+				    strerror(-rc));
+			reply_seal(m, &msgs[i]);
+		}
+		deliver(m, &msgs[i], fn, arg);
+	}
+}
+
 /* The session ids given out so far (from the superblock): request ids
  * are cacheable only below it. */
 static uint64_t sessions_known(struct mds *m, MDB_txn *txn)
@@ -550,6 +587,7 @@ void mds_handle(struct mds *m, struct mds_msg *msgs, size_t n,
 	}
 	find_repeats(m, msgs, n, sessions, fn, arg);
 	write_phase(m, msgs, n, now, &sessions, fn, arg);
+	deliver_held(m, msgs, n, fn, arg);
 }
 
 int mds_tick(struct mds *m)
@@ -558,6 +596,12 @@ int mds_tick(struct mds *m)
 	MDB_txn *txn;
 	int rc;
 
+	if (db_unsynced_ms(&m->db, now) >= MDS_SYNC_DELAY_MS) {
+		rc = db_sync(&m->db);
+		if (rc)
+			log_ratelimited(&sync_log, LOG_ERR, "the MDS could not "
+					"sync its database: %s", strerror(-rc));
+	}
 	if (!osdmap_tick_due(&m->om, now))
 		return 0;
 	osdmap_begin(&m->om);

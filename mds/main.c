@@ -2,6 +2,7 @@
  * main.c -- store-mds, the metadata server: command line, configuration,
  * signals.  Everything else is in libstore-mds (mds.h, server.h).
  */
+#include "heap.h"
 #include "conf.h"
 #include "keyring.h"
 #include "log.h"
@@ -223,6 +224,7 @@ int main(int argc, char **argv)
 	char err[1024], hex[33];
 	uint64_t v;
 
+	heap_tune();
 	mds_opts_default(&o);
 	mds_cluster_opts_default(&co);
 	co.uid = (uint32_t)getuid();

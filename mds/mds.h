@@ -64,6 +64,12 @@ void mds_cluster_opts_default(struct mds_cluster_opts *c);
 
 /* Largest --pg-num: a PG table per pool is computed per map epoch. */
 #define MDS_PG_NUM_MAX 65536
+/* How long a commit may stay off stable storage (its meta page written,
+ * not synced: db.h) before the MDS syncs it unasked.  A journal's commit
+ * interval (ext4's is 5 s): one fdatasync of one page per 50 ms costs
+ * nothing, and a power failure loses at most this much acknowledged but
+ * unsynced work (WIRE_F_SYNC asks for a sync before the reply). */
+#define MDS_SYNC_DELAY_MS 50
 /* Requests taken into one batch. */
 #define MDS_BATCH_MAX 512
 

@@ -772,7 +772,9 @@ int mds_auth_ns_before(struct mds *m, MDB_txn *txn, struct mds_msg *msg,
 			 wire_type_name(type));
 		return -EROFS;
 	}
-	if (a->root == DB_ROOT_INO || type == WIRE_STATFS)
+	/* INO_RESERVE names no inode: numbers are no one's until used. */
+	if (a->root == DB_ROOT_INO || type == WIRE_STATFS ||
+	    type == WIRE_INO_RESERVE)
 		return 0;
 	/* The directory of a path-limited key is its inode 1. */
 	if (q->ino == DB_ROOT_INO)
@@ -805,6 +807,7 @@ void mds_auth_ns_after(struct mds *m, MDB_txn *txn, struct mds_msg *msg,
 	switch (type) {
 	case WIRE_OPEN:
 	case WIRE_CREATE:
+	case WIRE_CREATE_AT:
 	case WIRE_LOOKUP:
 	case WIRE_GETATTR:
 	case WIRE_SETATTR:

@@ -392,6 +392,10 @@ int ns_exec(struct ns_ctx *c, unsigned type, const struct wire_ns_req *q,
 		return ns_mkdir(c, q, r);
 	case WIRE_CREATE:
 		return ns_create(c, q, r);
+	case WIRE_CREATE_AT:
+		return ns_create_at(c, q, r);
+	case WIRE_INO_RESERVE:
+		return ns_ino_reserve(c, q, r);
 	case WIRE_READDIR:
 		return ns_readdir(c, q, r);
 	case WIRE_UNLINK:

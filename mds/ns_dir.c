@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Bound on the walk up from a directory to the root (rename's loop check):
@@ -69,9 +70,10 @@ static int del_entry(struct ns_ctx *c, struct db_inode *dir, const char *name,
 }
 
 /* Create a new inode named name in dir (checked to be free).  mode holds
- * the type; the new inode is stored, with the entry and the directory. */
+ * the type; ino is the new inode's number, or 0 for the next free one.
+ * The new inode is stored, with the entry and the directory. */
 static int make_node(struct ns_ctx *c, const struct wire_ns_req *q,
-		     uint32_t mode, struct db_inode *in)
+		     uint32_t mode, uint64_t ino, struct db_inode *in)
 {
 	struct db_inode dir;
 	struct db_dentry d;
@@ -86,7 +88,8 @@ static int make_node(struct ns_ctx *c, const struct wire_ns_req *q,
 	if (rc != -ENOENT)
 		return rc;
 	memset(in, 0, sizeof(*in));
-	rc = db_alloc_ino(c->db, c->txn, &in->a.ino);
+	in->a.ino = ino;
+	rc = ino ? 0 : db_alloc_ino(c->db, c->txn, &in->a.ino);
 	if (rc)
 		return ns_dberr(c, rc, "allocating an inode", q->ino);
 	in->a.mode = mode;
@@ -117,7 +120,7 @@ int ns_mkdir(struct ns_ctx *c, const struct wire_ns_req *q,
 	     struct wire_ns_reply *r)
 {
 	struct db_inode in;
-	int rc = make_node(c, q, S_IFDIR | (q->mode & 07777), &in);
+	int rc = make_node(c, q, S_IFDIR | (q->mode & 07777), 0, &in);
 
 	if (rc == 0)
 		r->attr = in.a;
@@ -189,7 +192,7 @@ int ns_create(struct ns_ctx *c, const struct wire_ns_req *q,
 	}
 	if (rc != -ENOENT)
 		return rc;
-	rc = make_node(c, q, type | (q->mode & 07777), &in);
+	rc = make_node(c, q, type | (q->mode & 07777), 0, &in);
 	if (rc == 0 && type == S_IFREG)
 		rc = init_file(c, &in);
 	if (rc == 0)
@@ -197,12 +200,91 @@ int ns_create(struct ns_ctx *c, const struct wire_ns_req *q,
 	return rc;
 }
 
+int ns_create_at(struct ns_ctx *c, const struct wire_ns_req *q,
+		 struct wire_ns_reply *r)
+{
+	const uint32_t known = WIRE_CREATE_EXCL | WIRE_CREATE_AT_COMMIT;
+	struct wire_ns_req *cq;
+	struct db_super s;
+	struct db_inode in;
+	int rc;
+
+	if (q->flags & ~known)
+		return ns_fail(c, -EINVAL, "CREATE_AT of '%s': unknown flags "
+			       "0x%x", q->name, q->flags);
+	if ((q->mode & S_IFMT) && (q->mode & S_IFMT) != S_IFREG)
+		return ns_fail(c, -EINVAL, "CREATE_AT of '%s' makes regular "
+			       "files only (mode 0%o)", q->name, q->mode);
+	/* Only a number INO_RESERVE handed out, and no inode has now. */
+	rc = db_super_get(c->db, c->txn, &s);
+	if (rc)
+		return ns_dberr(c, rc, "reading the superblock", q->ino);
+	if (q->ino2 <= DB_ROOT_INO || q->ino2 >= s.next_ino)
+		return ns_fail(c, -EINVAL, "CREATE_AT of '%s': inode %llu was "
+			       "never reserved", q->name, ns_ull(q->ino2));
+	rc = ns_get(c, q->ino2, &in);
+	if (rc == 0)
+		return ns_fail(c, -EEXIST, "CREATE_AT of '%s': inode %llu "
+			       "exists", q->name, ns_ull(q->ino2));
+	if (rc != -ENOENT)
+		return rc;
+	c->err[0] = '\0';
+	rc = make_node(c, q, S_IFREG | (q->mode & 07777), q->ino2, &in);
+	if (rc == 0)
+		rc = init_file(c, &in);
+	if (rc)
+		return rc;
+	r->attr = in.a;
+	if (!(q->flags & WIRE_CREATE_AT_COMMIT))
+		return 0;
+	/* The file's whole data and times, as its first COMMIT: a small
+	 * file costs one transaction from create to close. */
+	cq = calloc(1, sizeof(*cq));
+	if (!cq)
+		return ns_fail(c, -ENOMEM, "out of memory");
+	cq->ino = in.a.ino;
+	cq->flags = WIRE_COMMIT_INLINE;
+	cq->valid = q->valid & (WIRE_SET_ATIME | WIRE_SET_MTIME |
+				WIRE_SET_ATIME_NOW | WIRE_SET_MTIME_NOW);
+	cq->atime_ns = q->atime_ns;
+	cq->mtime_ns = q->mtime_ns;
+	cq->data = q->data;
+	cq->data_len = q->data_len;
+	rc = ns_commit(c, cq, r);
+	free(cq);
+	return rc;
+}
+
+int ns_ino_reserve(struct ns_ctx *c, const struct wire_ns_req *q,
+		   struct wire_ns_reply *r)
+{
+	struct db_super s;
+	int rc;
+
+	if (q->max == 0 || q->max > WIRE_INO_RESERVE_MAX)
+		return ns_fail(c, -EINVAL, "INO_RESERVE of %u inodes: from 1 "
+			       "to %u at a time", q->max,
+			       WIRE_INO_RESERVE_MAX);
+	rc = db_super_get(c->db, c->txn, &s);
+	if (rc)
+		return ns_dberr(c, rc, "reading the superblock", q->ino);
+	if (s.next_ino + q->max >= (1ull << 62))
+		return ns_fail(c, -ENOSPC, "no inode numbers left");
+	r->attr.ino = s.next_ino;
+	r->attr.size = q->max;
+	s.next_ino += q->max;
+	rc = db_super_put(c->db, c->txn, &s);
+	if (rc)
+		return ns_dberr(c, rc, "reserving inodes", q->ino);
+	return 0;
+}
+
 int ns_symlink(struct ns_ctx *c, const struct wire_ns_req *q,
 	       struct wire_ns_reply *r)
 {
 	size_t len = strlen(q->target);
 	struct db_inode in;
-	int rc = make_node(c, q, S_IFLNK | 0777, &in);
+	int rc = make_node(c, q, S_IFLNK | 0777, 0, &in);
 
 	if (rc)
 		return rc;

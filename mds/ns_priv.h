@@ -69,6 +69,13 @@ int ns_lookup(struct ns_ctx *c, const struct wire_ns_req *q,
 	      struct wire_ns_reply *r);
 int ns_mkdir(struct ns_ctx *c, const struct wire_ns_req *q,
 	     struct wire_ns_reply *r);
+/* CREATE_AT: create a regular file as an inode number the client
+ * reserved (INO_RESERVE), with its data and times when asked. */
+int ns_create_at(struct ns_ctx *c, const struct wire_ns_req *q,
+		 struct wire_ns_reply *r);
+/* INO_RESERVE: hand out q->max inode numbers (attr.ino, attr.size). */
+int ns_ino_reserve(struct ns_ctx *c, const struct wire_ns_req *q,
+		   struct wire_ns_reply *r);
 int ns_create(struct ns_ctx *c, const struct wire_ns_req *q,
 	      struct wire_ns_reply *r);
 int ns_symlink(struct ns_ctx *c, const struct wire_ns_req *q,

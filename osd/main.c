@@ -12,6 +12,7 @@
  * logs to stderr; SIGTERM or SIGINT stops it cleanly (exit 0).  docs/osd.md
  * describes what it does.
  */
+#include "heap.h"
 #include "bench.h"
 #include "list.h"
 #include "conf.h"
@@ -92,6 +93,7 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int c, rc, sfd;
 
+	heap_tune();
 	log_init("store-osd", LOG_INFO);
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {

@@ -279,6 +279,15 @@ int main(int argc, char **argv)
 			return result(errno);
 		return result(0);
 	}
+	if (!strcmp(cmd, "fsync") && argc == 3) {
+		/* A folder too: O_RDONLY, then fsync (FUSE's fsyncdir). */
+		fd = open(argv[2], O_RDONLY);
+		if (fd < 0)
+			return result(errno);
+		if (fsync(fd) < 0)
+			return result(errno);
+		return result(close(fd) < 0 ? errno : 0);
+	}
 	if (!strcmp(cmd, "unlink-open") && argc == 3)
 		return probe_unlink_open(argv[2]);
 	if (!strcmp(cmd, "sparse") && argc == 3)
@@ -289,7 +298,7 @@ int main(int argc, char **argv)
 		return sync_writer(argv[2], atol(argv[3]));
 	if (!strcmp(cmd, "check-pattern") && argc == 4)
 		return check_pattern(argv[2], atol(argv[3]));
-	fprintf(stderr, "usage: fsprobe excl|append|rename2|unlink-open|sparse|"
+	fprintf(stderr, "usage: fsprobe excl|append|rename2|fsync|unlink-open|sparse|"
 		"readdir-stable|sync-writer|check-pattern ...\n");
 	return 2;
 }

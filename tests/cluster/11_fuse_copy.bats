@@ -80,3 +80,34 @@ listing() { # modes, sizes, types, link targets, link counts, owners, mtimes
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	echo "$output" | grep -q "all reads matched"
 }
+
+@test "rm -rf: unlinks answered before the MDS has them keep their order and reach the MDS" {
+	mkdir -p "$MNT/rmt"
+	for d in 0 1 2 3; do
+		mkdir "$MNT/rmt/d$d"
+		for i in $(seq 0 99); do echo "$d $i" >"$MNT/rmt/d$d/f$i"; done
+	done
+	# Removed, then made again at once: the create must come after the
+	# queued unlink (else the unlink would take the new file away).
+	for i in $(seq 0 99); do rm "$MNT/rmt/d0/f$i"; echo "again $i" >"$MNT/rmt/d0/f$i"; done
+	sleep 1
+	[ "$(cat "$MNT/rmt/d0/f42")" = "again 42" ]
+	[ "$(ls "$MNT/rmt/d0" | wc -l)" -eq 100 ]
+	# rmdir right after 100 queued unlinks: no ENOTEMPTY.
+	rm -rf "$MNT/rmt/d1"
+	[ ! -e "$MNT/rmt/d1" ]
+	rm -f "$MNT"/rmt/d2/f*
+	[ -z "$(ls "$MNT/rmt/d2")" ]
+	# Once fsync of the folder returns, the MDS has every unlink.
+	[ "$(probe fsync "$MNT/rmt/d2")" = ok ]
+	[ -z "$(ctl ls /rmt/d2)" ]
+	mount2
+	[ -z "$(ls "$MNT2/rmt/d2")" ]
+	[ ! -e "$MNT2/rmt/d1" ]
+	[ "$(cat "$MNT2/rmt/d0/f42")" = "again 42" ]
+	# Unmounting sends what is still queued.
+	rm -f "$MNT2"/rmt/d3/f*
+	umount2
+	[ -z "$(ctl ls /rmt/d3)" ]
+	rm -rf "$MNT/rmt"
+}

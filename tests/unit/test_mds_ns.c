@@ -1027,6 +1027,85 @@ static void test_commit(void **state)
 	assert_memory_equal(R.data, "xy", 2);
 }
 
+/* INO_RESERVE hands out numbers nobody else gets; CREATE_AT creates a
+ * file as one of them, with its data and times in the same transaction,
+ * and refuses numbers never handed out, numbers in use, and taken names. */
+static void test_create_at(void **state)
+{
+	uint64_t d = mkd(1, "d"), first, other;
+	struct wire_ns_req *q;
+
+	(void)state;
+	q = Q();
+	q->max = 0;
+	assert_int_equal(run(WIRE_INO_RESERVE, q), -EINVAL);
+	q->max = WIRE_INO_RESERVE_MAX + 1;
+	assert_int_equal(run(WIRE_INO_RESERVE, q), -EINVAL);
+	q->max = 16;
+	assert_int_equal(run(WIRE_INO_RESERVE, q), 0);
+	first = R.attr.ino;
+	assert_int_equal(R.attr.size, 16);
+	/* A plain create after it takes a number past the reserved ones. */
+	other = mkf(d, "plain");
+	assert_true(other >= first + 16);
+	/* Create with data and times, in one request. */
+	q = Q();
+	q->ino = d;
+	q->ino2 = first + 3;
+	q->mode = S_IFREG | 0640;
+	q->uid = 7;
+	q->gid = 8;
+	q->flags = WIRE_CREATE_EXCL | WIRE_CREATE_AT_COMMIT;
+	q->valid = WIRE_SET_MTIME;
+	q->mtime_ns = 1234567890123ll;
+	q->data = (const uint8_t *)"hello";
+	q->data_len = 5;
+	strcpy(q->name, "small");
+	assert_int_equal(run(WIRE_CREATE_AT, q), 0);
+	assert_int_equal(R.attr.ino, first + 3);
+	assert_int_equal(R.attr.size, 5);
+	assert_int_equal(R.attr.mode, S_IFREG | 0640);
+	assert_int_equal(R.attr.uid, 7);
+	assert_int_equal(R.attr.mtime_ns, 1234567890123ll);
+	q = Q();
+	q->ino = d;
+	strcpy(q->name, "small");
+	assert_int_equal(run(WIRE_LOOKUP, q), 0);
+	assert_int_equal(R.attr.ino, first + 3);
+	q = Q();
+	q->ino = first + 3;
+	assert_int_equal(run(WIRE_OPEN, q), 0);
+	assert_int_equal(R.data_len, 5);
+	assert_memory_equal(R.data, "hello", 5);
+	/* Without data: an empty file. */
+	q = Q();
+	q->ino = d;
+	q->ino2 = first;
+	q->mode = S_IFREG | 0600;
+	q->flags = WIRE_CREATE_EXCL;
+	strcpy(q->name, "empty");
+	assert_int_equal(run(WIRE_CREATE_AT, q), 0);
+	assert_int_equal(R.attr.size, 0);
+	/* The name taken; the number in use; never handed out; bad type. */
+	q->ino2 = first + 4;
+	assert_int_equal(run(WIRE_CREATE_AT, q), -EEXIST);
+	strcpy(q->name, "other");
+	q->ino2 = first + 3;
+	assert_int_equal(run(WIRE_CREATE_AT, q), -EEXIST);
+	q->ino2 = other + 1000000;
+	assert_int_equal(run(WIRE_CREATE_AT, q), -EINVAL);
+	q->ino2 = 1;
+	assert_int_equal(run(WIRE_CREATE_AT, q), -EINVAL);
+	q->ino2 = first + 5;
+	q->mode = S_IFDIR | 0755;
+	assert_int_equal(run(WIRE_CREATE_AT, q), -EINVAL);
+	/* Nothing was left behind by the refusals. */
+	q = Q();
+	q->ino = d;
+	strcpy(q->name, "other");
+	assert_int_equal(run(WIRE_LOOKUP, q), -ENOENT);
+}
+
 static void test_open_trunc_and_orphans(void **state)
 {
 	struct wire_obj objs[4] = { { 0, 7, OS }, { 1, 8, 10 } };
@@ -1391,6 +1470,8 @@ static void test_fsck_detects(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_at, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_session_and_root, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mkdir_create_lookup, setup,

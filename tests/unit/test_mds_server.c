@@ -129,15 +129,17 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Build a call of type with the payload in pl (may be NULL). */
-static void make_call(struct rpc_call *c, struct rpc_peer *p, unsigned type,
-		      uint64_t req_id, const struct wbuf *pl)
+/* Build a call of type with header flags and the payload in pl (may be
+ * NULL). */
+static void make_call_flags(struct rpc_call *c, struct rpc_peer *p,
+			    unsigned type, unsigned flags, uint64_t req_id,
+			    const struct wbuf *pl)
 {
 	struct wbuf w;
 
 	memset(c, 0, sizeof(*c));
 	wbuf_init_alloc(&w, &net_wbuf_alloc);
-	wire_msg_begin(&w, type, 0, 0, 0, 0);
+	wire_msg_begin(&w, type, flags, 0, 0, 0);
 	if (pl)
 		wbuf_raw(&w, pl->p, pl->len);
 	assert_int_equal(wire_msg_finish(&w, 0), 0);
@@ -147,6 +149,12 @@ static void make_call(struct rpc_call *c, struct rpc_peer *p, unsigned type,
 	c->req_nn = 1;
 	c->req_id = req_id;
 	c->timeout_ms = 10000;
+}
+
+static void make_call(struct rpc_call *c, struct rpc_peer *p, unsigned type,
+		      uint64_t req_id, const struct wbuf *pl)
+{
+	make_call_flags(c, p, type, 0, req_id, pl);
 }
 
 static int ns_call(struct rpc_engine *e, struct rpc_peer *p, unsigned type,
@@ -340,6 +348,60 @@ static void test_group_commit(void **state)
 	free(q);
 }
 
+/* The last committed transaction's id, read from the environment. */
+static uint64_t last_txnid(struct mds *m)
+{
+	MDB_envinfo info;
+
+	assert_int_equal(mdb_env_info(m->db.env, &info), 0);
+	return (uint64_t)info.me_last_txnid;
+}
+
+/* Commits reach stable storage when a WIRE_F_SYNC request asks, and by
+ * themselves within MDS_SYNC_DELAY_MS (plus the loop's poll) when none
+ * does. */
+static void test_sync(void **state)
+{
+	struct srv *v = *state;
+	struct wire_ns_req *q = calloc(1, sizeof(*q));
+	struct wire_ns_reply r;
+	struct rpc_engine *e;
+	struct rpc_peer *p;
+	struct rpc_call c;
+	uint64_t txn;
+	int synced = 0;
+
+	srv_start(v, 0);
+	assert_int_equal(rpc_engine_create(&e), 0);
+	assert_int_equal(rpc_peer_get(e, v->addr, 2, &p), 0);
+	q->ino = 1;
+	q->mode = S_IFREG | 0600;
+	strcpy(q->name, "synced");
+	assert_int_equal(ns_call(e, p, WIRE_CREATE, 0, q, &r, &c), 0);
+	rpc_call_release(&c);
+	txn = last_txnid(v->m);
+	/* The reply to a synced PING comes after the sync. */
+	make_call_flags(&c, p, WIRE_PING, WIRE_F_SYNC, 0, NULL);
+	assert_int_equal(rpc_call_wait(e, &c), 0);
+	assert_int_equal(c.rhdr.status, 0);
+	rpc_call_release(&c);
+	assert_true(__atomic_load_n(&v->m->db.synced_txnid,
+				    __ATOMIC_ACQUIRE) >= txn);
+	/* Unasked: the MDS syncs a commit by itself. */
+	strcpy(q->name, "unasked");
+	assert_int_equal(ns_call(e, p, WIRE_CREATE, 0, q, &r, &c), 0);
+	rpc_call_release(&c);
+	txn = last_txnid(v->m);
+	for (int i = 0; i < 100 && !synced; i++) {
+		usleep(10000);
+		synced = __atomic_load_n(&v->m->db.synced_txnid,
+					 __ATOMIC_ACQUIRE) >= txn;
+	}
+	assert_true(synced);
+	rpc_engine_destroy(e);
+	free(q);
+}
+
 static void test_restart(void **state)
 {
 	struct srv *v = *state;
@@ -393,6 +455,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_group_commit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
 	};
 
 	log_init("test_mds_server", LOG_ERR);

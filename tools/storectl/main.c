@@ -6,6 +6,7 @@
  * CONF defaults to $STORE_CONF.  Errors are one sentence on stderr and a
  * non-zero exit status.
  */
+#include "heap.h"
 #include "storectl.h"
 #include "conf.h"
 #include "log.h"
@@ -128,6 +129,7 @@ int main(int argc, char **argv)
 {
 	int opt, rc;
 
+	heap_tune();
 	log_init("storectl", LOG_WARN);
 	signal(SIGPIPE, SIG_IGN);
 	/* '+': stop at the command word; its options are its own. */
@@ -161,6 +163,12 @@ int main(int argc, char **argv)
 		argv += optind - 1;
 		optind = 1;
 		rc = commands[i].fn(argc, argv);
+		/* A command's changes are durable when it exits 0. */
+		if (client && rc == 0 && store_unsynced(client) &&
+		    store_sync(client)) {
+			ctl_error("%s", store_last_error());
+			rc = 1;
+		}
 		if (client)
 			store_disconnect(client);
 		conf_free(conf);
