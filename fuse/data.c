@@ -652,6 +652,16 @@ ssize_t sfs_file_write(struct sfs *fs, struct sfs_inode *in, const char *buf,
 	}
 	log_debug("write ino %llu off %llu len %zu", (unsigned long long)in->ino,
 		  (unsigned long long)pos, len);
+	/* Objects are placed by the file's pool and number: a file created
+	 * here goes to the MDS before its first object (create.c). */
+	if (f->pending_create) {
+		int err = sfs_pc_settle(fs, in);
+
+		if (err) {
+			pthread_mutex_unlock(&in->mu);
+			return err;
+		}
+	}
 	if (f->is_inline && inline_to_objects(f)) {
 		pthread_mutex_unlock(&in->mu);
 		return -ENOMEM;
@@ -805,6 +815,14 @@ int sfs_file_flush(struct sfs *fs, struct sfs_inode *in)
 
 	if (!f)
 		return 0;
+	if (f->create_err)
+		return f->create_err;
+	/* Created here: the create goes with the whole file (create.c). */
+	if (f->pending_create && f->is_inline)
+		return sfs_pc_commit(fs, in);
+	rc = sfs_pc_settle(fs, in);
+	if (rc)
+		return rc;
 	if (f->is_inline) {
 		if (!f->idirty && !f->meta_dirty)
 			return 0;

@@ -9,7 +9,8 @@
  *   attr_timeout=S, entry_timeout=S   kernel cache timeouts (default 1 s)
  *   writeback                         the kernel's writeback cache
  *   noreadaround                      no read-around of small random reads
- *   nounlinkasync                     every unlink waits for the MDS
+ *   noasync                           every create and unlink waits for
+ *                                     the MDS (no async.c, no create.c)
  * `fusermount3 -u MOUNTPOINT` unmounts: every open file is flushed first.
  */
 #include "heap.h"
@@ -36,7 +37,7 @@ struct sfs_opts {
 	double entry_timeout;
 	int writeback;
 	int noreadaround;
-	int nounlinkasync;
+	int noasync;
 	int ro;
 	int help;
 };
@@ -49,7 +50,7 @@ static const struct fuse_opt sfs_opt_spec[] = {
 	SFS_OPT("entry_timeout=%lf", entry_timeout),
 	SFS_OPT("writeback", writeback),
 	SFS_OPT("noreadaround", noreadaround),
-	SFS_OPT("nounlinkasync", nounlinkasync),
+	SFS_OPT("noasync", noasync),
 	SFS_OPT("-h", help),
 	SFS_OPT("--help", help),
 	FUSE_OPT_KEY("ro", FUSE_OPT_KEY_KEEP),
@@ -78,9 +79,10 @@ static void usage(const char *prog)
 	       "  -o noreadaround         small random reads fetch only what\n"
 	       "                          they ask (default: the 64 KiB around\n"
 	       "                          them, kept in the page cache)\n"
-	       "  -o nounlinkasync        every unlink waits for the MDS\n"
-	       "                          (default: answered at once while no\n"
-	       "                          file is open, sent in the background)\n"
+	       "  -o noasync              every create and unlink waits for the\n"
+	       "                          MDS (default: an unlink is answered\n"
+	       "                          at once while no file is open, a new\n"
+	       "                          small file is created at its close)\n"
 	       "  -o ro, allow_other, default_permissions, ...  as for any "
 	       "FUSE mount\n\n", prog);
 	fuse_cmdline_help();
@@ -131,9 +133,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "storefs: %s\n", err);
 		goto out;
 	}
+	/* Connect now so that a wrong address or key is said on the
+	 * terminal.  fuse_daemonize() forks, and a fork keeps only the
+	 * calling thread: in the background, the client (with its threads)
+	 * and every thread of ours start again after it. */
 	if (store_connect(conf, &copts, &fs.c)) {
 		fprintf(stderr, "storefs: %s\n", store_last_error());
 		goto out;
+	}
+	if (!fopts.foreground) {
+		store_disconnect(fs.c);
+		fs.c = NULL;
 	}
 	fs.attr_timeout = o.attr_timeout;
 	fs.entry_timeout = o.entry_timeout;
@@ -141,15 +151,6 @@ int main(int argc, char **argv)
 	/* The writeback cache holds dirty pages a push could overwrite. */
 	fs.noreadaround = o.noreadaround || o.writeback;
 	fs.ro = o.ro;
-	fs.inline_max = store_inline_max(fs.c);
-	if (sfs_table_init(&fs) || sfs_data_init(&fs)) {
-		fprintf(stderr, "storefs: out of memory\n");
-		goto out;
-	}
-	if (!o.nounlinkasync && !o.ro && sfs_async_init(&fs)) {
-		fprintf(stderr, "storefs: cannot start threads\n");
-		goto out;
-	}
 	sfs_g = &fs;
 	se = fuse_session_new(&args, &sfs_ops, sizeof(sfs_ops), &fs);
 	fs.se = se;
@@ -162,6 +163,20 @@ int main(int argc, char **argv)
 		goto out_signals;
 	}
 	fuse_daemonize(fopts.foreground);
+	if (!fs.c && store_connect(conf, &copts, &fs.c)) {
+		log_err("%s", store_last_error());
+		goto out_unmount;
+	}
+	fs.inline_max = store_inline_max(fs.c);
+	if (sfs_table_init(&fs) || sfs_data_init(&fs)) {
+		log_err("out of memory");
+		goto out_unmount;
+	}
+	if (!o.noasync && !o.ro &&
+	    (sfs_async_init(&fs) || sfs_pc_init(&fs))) {
+		log_err("cannot start threads");
+		goto out_unmount;
+	}
 	if (fopts.singlethread) {
 		rc = fuse_session_loop(se);
 	} else {
@@ -171,14 +186,16 @@ int main(int argc, char **argv)
 						fopts.max_idle_threads : 16;
 		rc = fuse_session_loop_mt(se, &loop);
 	}
-	fuse_session_unmount(se);
 	rc = rc ? 1 : 0;
+out_unmount:
+	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);
 out:
 	if (se)
 		fuse_session_destroy(se);
 	sfs_async_destroy(&fs);
+	sfs_pc_destroy(&fs);
 	if (fs.buckets) {
 		sfs_data_destroy(&fs);
 		sfs_table_destroy(&fs);

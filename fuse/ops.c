@@ -82,10 +82,11 @@ static void sfs_init(void *userdata, struct fuse_conn_info *conn)
 
 static void sfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct wire_attr a;
-	int rc = store_lookup(sfs_g->c, parent, name, &a);
+	int rc;
 
+	sfs_drain(sfs_g, 0); /* order (create.c) */
+	rc = store_lookup(sfs_g->c, parent, name, &a);
 	if (rc == -ENOENT) {
 		/* A negative entry the kernel may cache. */
 		struct fuse_entry_param e;
@@ -127,8 +128,9 @@ static int local_attr(struct sfs_inode *in, struct wire_attr *a)
 	int ok;
 
 	pthread_mutex_lock(&in->mu);
-	ok = in->f && in->writers > 0 && in->attr.ino == in->ino &&
-	     now_ns() - in->attr_ns < ttl;
+	ok = in->f && in->attr.ino == in->ino &&
+	     (in->f->pending_create ||
+	      (in->writers > 0 && now_ns() - in->attr_ns < ttl));
 	if (ok) {
 		*a = in->attr;
 		sfs_file_patch_attr(in, a);
@@ -154,12 +156,12 @@ static void attr_stale(uint64_t ino)
 static void sfs_getattr(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct sfs_inode *in;
 	struct wire_attr a;
 	struct stat st;
 	int rc;
 
+	sfs_drain(sfs_g, ino); /* order (create.c); ino served here */
 	(void)fi;
 	in = sfs_inode_get(sfs_g, ino, 0);
 	if (in && local_attr(in, &a)) {
@@ -189,13 +191,13 @@ reply:
 static void sfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			int to_set, struct fuse_file_info *fi)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct sfs_inode *in = sfs_inode_get(sfs_g, ino, 0);
 	struct wire_attr want, a;
 	uint32_t valid = 0;
 	struct stat st;
 	int rc = 0;
 
+	sfs_drain(sfs_g, ino); /* order (create.c); ino served here */
 	(void)fi;
 	memset(&want, 0, sizeof(want));
 	if (to_set & FUSE_SET_ATTR_MODE) {
@@ -256,10 +258,16 @@ static void sfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			sfs_file_patch_attr(in, &a);
 			goto reply;
 		}
-		rc = store_setattr(sfs_g->c, ino, valid, &want, &a);
+		/* What goes to the MDS needs the file there. */
+		rc = in ? sfs_pc_settle(sfs_g, in) : 0;
+		if (rc == 0)
+			rc = store_setattr(sfs_g->c, ino, valid, &want, &a);
 	}
-	if (rc == 0 && !valid && !(to_set & FUSE_SET_ATTR_SIZE))
-		rc = store_getattr(sfs_g->c, ino, &a);
+	if (rc == 0 && !valid && !(to_set & FUSE_SET_ATTR_SIZE)) {
+		rc = in ? sfs_pc_settle(sfs_g, in) : 0;
+		if (rc == 0)
+			rc = store_getattr(sfs_g->c, ino, &a);
+	}
 	if (in) {
 		if (rc == 0) {
 			in->attr = a;
@@ -280,10 +288,11 @@ reply:
 
 static void sfs_readlink(fuse_req_t req, fuse_ino_t ino)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	char target[STORE_PATH_MAX + 1];
-	int rc = store_readlink(sfs_g->c, ino, target);
+	int rc;
 
+	sfs_drain(sfs_g, 0); /* order (create.c) */
+	rc = store_readlink(sfs_g->c, ino, target);
 	if (rc)
 		reply_err(req, rc);
 	else
@@ -293,11 +302,11 @@ static void sfs_readlink(fuse_req_t req, fuse_ino_t ino)
 static void sfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, dev_t rdev)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct wire_attr a;
 	int rc;
 
+	sfs_drain(sfs_g, 0); /* order (create.c) */
 	(void)rdev;
 	if (!S_ISREG(mode) && !S_ISFIFO(mode) && !S_ISSOCK(mode)) {
 		reply_err(req, -EPERM);
@@ -314,12 +323,13 @@ static void sfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 static void sfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct wire_attr a;
-	int rc = store_mkdir(sfs_g->c, parent, name, S_IFDIR | (mode & 07777),
-			     ctx->uid, ctx->gid, &a);
+	int rc;
 
+	sfs_drain(sfs_g, 0); /* order (create.c) */
+	rc = store_mkdir(sfs_g->c, parent, name, S_IFDIR | (mode & 07777),
+			 ctx->uid, ctx->gid, &a);
 	if (rc)
 		reply_err(req, rc);
 	else
@@ -377,7 +387,7 @@ static void sfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, 0);
 		return;
 	}
-	sfs_async_drain(sfs_g);
+	sfs_drain(sfs_g, 0);
 	open_ino = open_target(parent, name);
 
 	/* An open file stays readable and writable until its last close:
@@ -393,19 +403,20 @@ static void sfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void sfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
+	sfs_drain(sfs_g, 0); /* order (create.c) */
 	reply_err(req, store_rmdir(sfs_g->c, parent, name));
 }
 
 static void sfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 			const char *name)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct wire_attr a;
-	int rc = store_symlink(sfs_g->c, parent, name, link, ctx->uid, ctx->gid,
-			       &a);
+	int rc;
 
+	sfs_drain(sfs_g, 0); /* order (create.c) */
+	rc = store_symlink(sfs_g->c, parent, name, link, ctx->uid, ctx->gid,
+			   &a);
 	if (rc)
 		reply_err(req, rc);
 	else
@@ -416,12 +427,12 @@ static void sfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		       fuse_ino_t newparent, const char *newname,
 		       unsigned int flags)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct wire_attr replaced;
 	uint32_t wflags = 0;
 	uint64_t open_ino = 0;
 	int rc;
 
+	sfs_drain(sfs_g, 0); /* order (create.c) */
 	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		reply_err(req, -EINVAL);
 		return;
@@ -447,10 +458,11 @@ static void sfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 static void sfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		     const char *newname)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct wire_attr a;
-	int rc = store_link(sfs_g->c, ino, newparent, newname, &a);
+	int rc;
 
+	sfs_drain(sfs_g, 0); /* order (create.c) */
+	rc = store_link(sfs_g->c, ino, newparent, newname, &a);
 	if (rc)
 		reply_err(req, rc);
 	else
@@ -497,13 +509,13 @@ static int attach_open(struct sfs_inode *in, const struct wire_attr *a,
 
 static void sfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct sfs_inode *in;
 	struct wire_attr a;
 	uint8_t *idata;
 	uint32_t ilen = 0;
 	int rc;
 
+	sfs_drain(sfs_g, 0); /* order (create.c) */
 	if (sfs_g->ro && (fi->flags & O_ACCMODE) != O_RDONLY) {
 		reply_err(req, -EROFS);
 		return;
@@ -547,10 +559,54 @@ static void sfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		log_warn("inode %lu: open reply lost", (unsigned long)ino);
 }
 
+/* create(O_EXCL) answered here, as inode a->ino (reserved): the file
+ * goes to the MDS with its first commit (create.c). */
+static void create_here(fuse_req_t req, fuse_ino_t parent, const char *name,
+			mode_t mode, struct fuse_file_info *fi,
+			struct wire_attr *a)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	int64_t now = (int64_t)wall_ns();
+	struct fuse_entry_param e;
+	struct sfs_inode *in;
+	uint64_t ino = a->ino;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	a->ino = ino;
+	a->mode = S_IFREG | (mode & 07777);
+	a->uid = ctx->uid;
+	a->gid = ctx->gid;
+	a->nlink = 1;
+	a->flags = WIRE_ATTR_INLINE;
+	a->size = 0;
+	a->atime_ns = a->mtime_ns = a->ctime_ns = now;
+	a->gen = 1;
+	in = sfs_inode_get(sfs_g, a->ino, 1);
+	if (!in) {
+		reply_err(req, -ENOMEM);
+		return;
+	}
+	rc = attach_open(in, a, NULL, 0, fi);
+	if (rc) {
+		sfs_inode_put(sfs_g, in);
+		reply_err(req, rc);
+		return;
+	}
+	pthread_mutex_lock(&in->mu);
+	sfs_pc_add(sfs_g, in, parent, name);
+	in->attr_ns = now_ns();
+	pthread_mutex_unlock(&in->mu);
+	sfs_inode_ref(sfs_g, a);
+	fill_entry(&e, a);
+	fi->fh = 0;
+	if (fuse_reply_create(req, &e, fi))
+		sfs_inode_forget(sfs_g, a->ino, 1);
+}
+
 static void sfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		       mode_t mode, struct fuse_file_info *fi)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct fuse_entry_param e;
 	struct sfs_inode *in;
@@ -558,6 +614,13 @@ static void sfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	uint32_t flags = 0;
 	int rc;
 
+	sfs_drain(sfs_g, 0); /* order (create.c) */
+	if ((fi->flags & O_EXCL) && (S_ISREG(mode) || !(mode & S_IFMT)) &&
+	    strlen(name) <= STORE_NAME_MAX && wire_name_ok(name) &&
+	    sfs_pc_take_ino(sfs_g, &a.ino) == 0) {
+		create_here(req, parent, name, mode, fi, &a);
+		return;
+	}
 	if (fi->flags & O_EXCL)
 		flags |= WIRE_CREATE_EXCL;
 	if (fi->flags & O_TRUNC)
@@ -690,7 +753,7 @@ static int flush_inode(fuse_ino_t ino)
 
 static void sfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
+	sfs_drain(sfs_g, ino); /* order (create.c); ino served here */
 	(void)fi;
 	reply_err(req, flush_inode(ino));
 }
@@ -698,9 +761,9 @@ static void sfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void sfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		      struct fuse_file_info *fi)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	int rc;
 
+	sfs_drain(sfs_g, ino); /* order (create.c); ino served here */
 	(void)datasync;
 	(void)fi;
 	/* Written objects are durable on their OSDs once acknowledged; the
@@ -719,17 +782,17 @@ static void sfs_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 	(void)ino;
 	(void)datasync;
 	(void)fi;
-	sfs_async_drain(sfs_g);
+	sfs_drain(sfs_g, 0);
 	reply_err(req, store_sync(sfs_g->c));
 }
 
 static void sfs_release(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct sfs_inode *in = sfs_inode_get(sfs_g, ino, 0);
 	int rc = 0;
 
+	sfs_drain(sfs_g, ino); /* order (create.c); ino served here */
 	if (!in) {
 		fuse_reply_err(req, 0);
 		return;
@@ -884,7 +947,7 @@ out:
 static void sfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			struct fuse_file_info *fi)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
+	sfs_drain(sfs_g, 0); /* order (create.c) */
 	(void)fi;
 	do_readdir(req, ino, size, off, 0);
 }
@@ -892,18 +955,19 @@ static void sfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void sfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 			    off_t off, struct fuse_file_info *fi)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
+	sfs_drain(sfs_g, 0); /* order (create.c) */
 	(void)fi;
 	do_readdir(req, ino, size, off, 1);
 }
 
 static void sfs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	struct store_statfs s;
 	struct statvfs st;
-	int rc = store_statfs(sfs_g->c, &s);
+	int rc;
 
+	sfs_drain(sfs_g, 0); /* order (create.c) */
+	rc = store_statfs(sfs_g->c, &s);
 	(void)ino;
 	if (rc) {
 		reply_err(req, rc);
@@ -931,9 +995,9 @@ static int xattr_name_ok(const char *name)
 static void sfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			 const char *value, size_t size, int flags)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	uint32_t wflags = 0;
 
+	sfs_drain(sfs_g, 0); /* order (create.c) */
 	if (!xattr_name_ok(name)) {
 		reply_err(req, -ENOTSUP);
 		return;
@@ -948,14 +1012,16 @@ static void sfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 static void sfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			 size_t size)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	char *buf = NULL;
 	ssize_t n;
 
+	/* Answered here (the kernel asks security.capability before every
+	 * write): no need to order it after anything. */
 	if (!xattr_name_ok(name)) {
 		reply_err(req, -ENODATA);
 		return;
 	}
+	sfs_drain(sfs_g, 0); /* order (create.c) */
 	if (size) {
 		buf = malloc(size);
 		if (!buf) {
@@ -975,10 +1041,10 @@ static void sfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 static void sfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
 	char *buf = NULL;
 	ssize_t n;
 
+	sfs_drain(sfs_g, 0); /* order (create.c) */
 	if (size) {
 		buf = malloc(size);
 		if (!buf) {
@@ -998,7 +1064,7 @@ static void sfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 static void sfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	sfs_async_drain(sfs_g); /* after earlier unlinks (async.c) */
+	sfs_drain(sfs_g, 0); /* order (create.c) */
 	if (!xattr_name_ok(name)) {
 		reply_err(req, -ENODATA);
 		return;

@@ -72,6 +72,11 @@ struct sfs_file {
 	struct wire_attr set;    /* their values */
 	int64_t mtime_ns;
 	int err;                 /* a write-behind failure, for flush */
+	/* Created here, not yet at the MDS (create.c): the name it gets. */
+	int pending_create;
+	uint64_t pc_parent;
+	char pc_name[STORE_NAME_MAX + 1];
+	int create_err;          /* its create failed: every flush says so */
 	/* Sequential-read detection and read-ahead. */
 	uint64_t next_read;
 	unsigned seq_reads;
@@ -119,7 +124,9 @@ struct sfs {
 	int noreadaround;
 	/* Unlinks answered before the MDS has them (async.c). */
 	struct sfs_async *async;
-	int nounlinkasync;
+	/* Creates sent with their first commit (create.c). */
+	struct sfs_pc *pc;
+	int noasync;
 };
 
 extern struct sfs *sfs_g;
@@ -136,9 +143,33 @@ void sfs_async_destroy(struct sfs *fs);
  * synchronously). */
 int sfs_async_unlink(struct sfs *fs, uint64_t parent, const char *name);
 /* Wait until every unlink queued before this call is answered by the
- * MDS.  Every operation other than forget, read and write calls it
- * first. */
+ * MDS. */
 void sfs_async_drain(struct sfs *fs);
+
+/* ---- creates at close (create.c) -------------------------------------*/
+
+int sfs_pc_init(struct sfs *fs);
+void sfs_pc_destroy(struct sfs *fs);
+/* A reserved inode number for a create made here.  Returns 0 or -errno
+ * (then the create goes to the MDS at once). */
+int sfs_pc_take_ino(struct sfs *fs, uint64_t *ino);
+/* Note in as created here and not yet at the MDS (in->mu held; in->f set
+ * up): its create goes with its first commit (sfs_pc_commit), or sooner
+ * when something else needs it there (sfs_pc_settle). */
+void sfs_pc_add(struct sfs *fs, struct sfs_inode *in, uint64_t parent,
+		const char *name);
+/* in->mu held.  Create in at the MDS now if it is pending, without its
+ * data.  Returns 0 or -errno (the create failed: in->f->create_err). */
+int sfs_pc_settle(struct sfs *fs, struct sfs_inode *in);
+/* in->mu held, in pending and inline: create it with its data and times
+ * in one request.  Returns 0 or -errno. */
+int sfs_pc_commit(struct sfs *fs, struct sfs_inode *in);
+
+/* Order this mount's operations: wait for the unlinks queued before, and
+ * create at the MDS every file still pending except `except` (an inode
+ * the caller serves from what it holds).  Every operation other than
+ * forget, read and write calls it first. */
+void sfs_drain(struct sfs *fs, uint64_t except);
 
 /* ---- inode table (inode.c) -------------------------------------------*/
 

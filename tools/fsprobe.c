@@ -13,6 +13,14 @@
  *   fsprobe sync-writer PATH MB    write MB MiB, fsync, print "synced",
  *                                  then keep writing until killed
  *   fsprobe check-pattern PATH MB  the first MB MiB hold sync-writer's bytes
+ *   fsprobe fsync PATH             open (a folder too) and fsync
+ *   fsprobe create-open PATH       create(O_EXCL) and, while it is open:
+ *                                  stat by name, list its folder, rename
+ *                                  it to PATH.r, write, fsync, write;
+ *                                  then close: PATH.r holds "hello world!"
+ *   fsprobe create-race P1 P2      create(O_EXCL) P1, then P2 (the same
+ *                                  name on another mount), write both,
+ *                                  close both: prints both results
  */
 #include <dirent.h>
 #include <errno.h>
@@ -251,6 +259,84 @@ static int check_pattern(const char *path, long mb)
 	return result(0);
 }
 
+/* A file created with O_EXCL is usable by name while still open. */
+static int create_open(const char *path)
+{
+	char dir[4096], renamed[4200], *slash;
+	const char *base;
+	struct dirent *e;
+	struct stat st;
+	int fd, seen = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return result(EINVAL);
+	*slash = '\0';
+	base = slash + 1;
+	fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0640);
+	if (fd < 0)
+		return result(errno);
+	if (write(fd, "hello", 5) != 5)
+		return fail("write");
+	if (stat(path, &st) < 0)
+		return fail("stat by name");
+	if (st.st_size != 5 || (st.st_mode & 07777) != 0640) {
+		fprintf(stderr, "fsprobe: size %lld mode %o\n",
+			(long long)st.st_size, st.st_mode & 07777);
+		return result(EIO);
+	}
+	d = opendir(dir);
+	if (!d)
+		return fail("opendir");
+	while ((e = readdir(d)))
+		seen |= !strcmp(e->d_name, base);
+	closedir(d);
+	if (!seen) {
+		fprintf(stderr, "fsprobe: %s not listed\n", base);
+		return result(ENOENT);
+	}
+	snprintf(renamed, sizeof(renamed), "%s.r", path);
+	if (rename(path, renamed) < 0)
+		return fail("rename");
+	if (write(fd, " world", 6) != 6)
+		return fail("write after rename");
+	if (fsync(fd) < 0)
+		return fail("fsync");
+	if (write(fd, "!", 1) != 1)
+		return fail("write after fsync");
+	if (close(fd) < 0)
+		return result(errno);
+	if (stat(renamed, &st) < 0 || st.st_size != 12)
+		return result(EIO);
+	return result(stat(path, &st) < 0 && errno == ENOENT ? 0 : EEXIST);
+}
+
+static int create_race(const char *p1, const char *p2)
+{
+	int fd1 = open(p1, O_CREAT | O_EXCL | O_WRONLY, 0644), fd2;
+	int r1 = 0, r2 = 0;
+
+	if (fd1 < 0)
+		return result(errno);
+	fd2 = open(p2, O_CREAT | O_EXCL | O_WRONLY, 0644);
+	if (fd2 < 0) {
+		r2 = errno;
+	} else {
+		if (write(fd2, "two", 3) != 3)
+			r2 = errno;
+	}
+	if (write(fd1, "one", 3) != 3)
+		r1 = errno;
+	if (close(fd1) < 0 && !r1)
+		r1 = errno;
+	if (fd2 >= 0 && close(fd2) < 0 && !r2)
+		r2 = errno;
+	result(r1);
+	return result(r2);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -290,6 +376,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "unlink-open") && argc == 3)
 		return probe_unlink_open(argv[2]);
+	if (!strcmp(cmd, "create-open") && argc == 3)
+		return create_open(argv[2]);
+	if (!strcmp(cmd, "create-race") && argc == 4)
+		return create_race(argv[2], argv[3]);
 	if (!strcmp(cmd, "sparse") && argc == 3)
 		return probe_sparse(argv[2]);
 	if (!strcmp(cmd, "readdir-stable") && argc == 4)
@@ -298,7 +388,8 @@ int main(int argc, char **argv)
 		return sync_writer(argv[2], atol(argv[3]));
 	if (!strcmp(cmd, "check-pattern") && argc == 4)
 		return check_pattern(argv[2], atol(argv[3]));
-	fprintf(stderr, "usage: fsprobe excl|append|rename2|fsync|unlink-open|sparse|"
+	fprintf(stderr, "usage: fsprobe excl|append|rename2|fsync|unlink-open|"
+		"create-open|create-race|sparse|"
 		"readdir-stable|sync-writer|check-pattern ...\n");
 	return 2;
 }

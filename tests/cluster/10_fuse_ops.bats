@@ -6,6 +6,13 @@ load helpers
 setup_file() { cluster_start_mounted; }
 teardown_file() { cluster_stop_mounted; }
 setup() { need_mount; }
+# The background mount of its test, if the test failed before unmounting
+# it (its daemon exits once unmounted).
+teardown() {
+	if grep -qs " $VC_DIR/mnt-bg fuse" /proc/mounts; then
+		fusermount3 -u "$VC_DIR/mnt-bg" || fusermount3 -uz "$VC_DIR/mnt-bg"
+	fi
+}
 
 @test "create, write, read, stat, ls" {
 	echo hello >"$MNT/a.txt"
@@ -189,4 +196,19 @@ setup() { need_mount; }
 	echo "$output" | grep -qi "too long"
 	run rmdir "$MNT/a.txt"
 	[ "$status" -ne 0 ]
+}
+
+@test "storefs without -f mounts in the background and serves" {
+	local m=$VC_DIR/mnt-bg
+	mkdir -p "$m"
+	"$BIN/storefs" -c "$STORE_CONF" "$m" 3>&-
+	grep -qs " $m fuse" /proc/mounts
+	echo "from the background" >"$m/bg.txt"
+	[ "$(cat "$MNT/bg.txt")" = "from the background" ]
+	rm "$m/bg.txt"
+	fusermount3 -u "$m"
+	# Unmounted: the unlink it answered at once reaches the MDS as the
+	# daemon ends.
+	gone() { ! ctl stat /bg.txt; }
+	wait_for 10 gone
 }

@@ -111,3 +111,20 @@ listing() { # modes, sizes, types, link targets, link counts, owners, mtimes
 	[ -z "$(ctl ls /rmt/d3)" ]
 	rm -rf "$MNT/rmt"
 }
+
+@test "a new file goes to the MDS with its first commit: usable by name while open; a create race between mounts is reported at close" {
+	[ "$(probe create-open "$MNT/co")" = ok ]
+	[ "$(cat "$MNT/co.r")" = "hello world!" ]
+	[ "$(ctl cat /co.r)" = "hello world!" ]
+	mount2
+	run probe create-race "$MNT/race" "$MNT2/race"
+	[ "${lines[0]}" = ok ]
+	[ "${lines[1]}" = EEXIST ]
+	[ "$(ctl cat /race)" = one ]
+	# Past the inline size: created at the MDS before its first object.
+	make_file "$WORK/bigx" 300000
+	cp "$WORK/bigx" "$MNT/bigx"
+	cmp "$WORK/bigx" "$MNT/bigx"
+	cmp "$WORK/bigx" "$MNT2/bigx"
+	rm -f "$MNT/co.r" "$MNT/race" "$MNT/bigx"
+}
