@@ -16,11 +16,14 @@
 /* Threads that write full objects (write-behind) and read objects ahead:
  * each has one object's k+m requests in flight, so this bounds both the
  * parallelism and the memory in flight (threads x object size). */
-#define SFS_WORKERS 6
+#define SFS_WORKERS 8
 /* Jobs queued beyond the running ones before writers block. */
 #define SFS_QUEUE_MAX 8
-/* Objects read ahead of a sequential reader. */
-#define SFS_READAHEAD 4
+/* Objects read ahead of a sequential reader (each an object-size buffer
+ * of the open file, 32 MiB with 4 MiB objects).  With 4, a cold 1 GiB read
+ * left the CPU idle 14% of the time waiting for shards and ran at 530-570
+ * MB/s on the 2-core VM; with 8 (and 8 workers), 700-800 MB/s. */
+#define SFS_READAHEAD 8
 
 enum job_kind { JOB_WRITE, JOB_FETCH };
 
