@@ -173,6 +173,11 @@ struct store_writer;
 int store_writer_open(struct store_client *c, const struct wire_attr *file,
 		      struct store_writer **out);
 int store_writer_write(struct store_writer *w, const void *buf, size_t len);
+/* Append what one read(2) of fd (named `what` in errors) gives, read
+ * straight into the object being filled (no copy in between; up to the
+ * rest of that object).  Returns the bytes read, 0 at the end of fd, or
+ * -errno with a sentence. */
+ssize_t store_writer_read_fd(struct store_writer *w, int fd, const char *what);
 /* Commit and free.  Returns 0 or -errno (then nothing new is visible). */
 int store_writer_close(struct store_writer *w, struct wire_attr *attr);
 /* Free without committing. */

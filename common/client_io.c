@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 /* A shard read that has not been answered after this is given up for
@@ -973,6 +974,31 @@ int store_writer_write(struct store_writer *w, const void *buf, size_t len)
 		}
 	}
 	return 0;
+}
+
+ssize_t store_writer_read_fd(struct store_writer *w, int fd, const char *what)
+{
+	ssize_t n;
+
+	if (w->err)
+		return w->err;
+	do
+		n = read(fd, w->buf + w->fill, w->object_size - w->fill);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return store_fail(-errno, "cannot read %s: %s", what,
+				  strerror(errno));
+	if (n == 0)
+		return 0;
+	w->fill += (uint32_t)n;
+	w->total += (uint64_t)n;
+	if (w->fill == w->object_size) {
+		int rc = writer_submit(w);
+
+		if (rc)
+			return w->err = rc;
+	}
+	return n;
 }
 
 static void writer_free(struct store_writer *w)

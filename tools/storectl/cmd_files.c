@@ -97,7 +97,6 @@ static int put_file(struct job *j, struct item *it)
 	struct store_client *c = ctl_client();
 	struct store_writer *w = NULL;
 	struct wire_attr attr;
-	uint8_t *buf = NULL;
 	int fd, rc;
 
 	fd = open(it->local, O_RDONLY | O_CLOEXEC);
@@ -117,26 +116,16 @@ static int put_file(struct job *j, struct item *it)
 	rc = store_writer_open(c, &attr, &w);
 	if (rc)
 		goto out;
-	buf = malloc(COPY_CHUNK);
-	if (!buf) {
-		rc = store_fail(-ENOMEM, "out of memory");
-		goto out;
-	}
 	for (;;) {
-		ssize_t n = read(fd, buf, COPY_CHUNK);
+		/* Read straight into the object buffer: one copy less. */
+		ssize_t n = store_writer_read_fd(w, fd, it->local);
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = store_fail(-errno, "cannot read %s: %s", it->local,
-					strerror(errno));
+			rc = (int)n;
 			goto out;
 		}
 		if (n == 0)
 			break;
-		rc = store_writer_write(w, buf, (size_t)n);
-		if (rc)
-			goto out;
 		pthread_mutex_lock(&j->mu);
 		progress_add(&j->prog, (uint64_t)n);
 		pthread_mutex_unlock(&j->mu);
@@ -145,7 +134,6 @@ static int put_file(struct job *j, struct item *it)
 	w = NULL;
 out:
 	store_writer_abort(w);
-	free(buf);
 	close(fd);
 	return rc;
 }
