@@ -167,7 +167,7 @@ static const uint8_t ns_types[] = {
 	WIRE_COMMIT, WIRE_OBJMAP, WIRE_STATFS, WIRE_XATTR_GET, WIRE_XATTR_SET,
 	WIRE_XATTR_LIST, WIRE_XATTR_REMOVE, WIRE_STATUS, WIRE_OSD_BOOT,
 	WIRE_HEARTBEAT, WIRE_OSD_CMD, WIRE_MAP_GET, WIRE_PING,
-	WIRE_PG_OBJECTS,
+	WIRE_PG_OBJECTS, WIRE_CREATE_AT, WIRE_INO_RESERVE,
 };
 
 /* A structured request of a type picked from the input, into w. */
@@ -245,6 +245,10 @@ static unsigned structured(struct in *in, struct wbuf *w)
 	}
 	q.ino = pick_ino(in);
 	q.ino2 = pick_ino(in);
+	/* CREATE_AT: now and then a number just past a known one (maybe
+	 * reserved, maybe not). */
+	if (type == WIRE_CREATE_AT)
+		q.ino2 += byte(in) % 4;
 	q.mode = (uint32_t)u16(in) | ((byte(in) & 1) ? S_IFREG : 0);
 	q.uid = byte(in);
 	q.gid = byte(in);

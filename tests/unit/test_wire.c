@@ -712,7 +712,8 @@ static void test_ns_requests(void **state)
 			       "file.txt");
 		strcpy(m.name2, "other");
 		strcpy(m.target, "../a/b/c");
-		if (t == WIRE_COMMIT || t == WIRE_XATTR_SET) {
+		if (t == WIRE_COMMIT || t == WIRE_XATTR_SET ||
+		    t == WIRE_CREATE_AT) {
 			m.data = (const uint8_t *)data;
 			m.data_len = sizeof(data);
 		}
@@ -768,6 +769,22 @@ static void test_ns_requests(void **state)
 			break;
 		case WIRE_STATFS:
 			assert_int_equal(back.ino, 0);
+			break;
+		case WIRE_INO_RESERVE:
+			assert_int_equal(back.ino, 0);
+			assert_int_equal(back.max, 1000);
+			break;
+		case WIRE_CREATE_AT:
+			assert_int_equal(back.ino, m.ino);
+			assert_int_equal(back.ino2, m.ino2);
+			assert_string_equal(back.name, "file.txt");
+			assert_int_equal(back.mode, 0100644);
+			assert_int_equal(back.uid, 1000);
+			assert_int_equal(back.flags, 1);
+			assert_int_equal(back.valid, m.valid);
+			assert_true(back.mtime_ns == m.mtime_ns);
+			assert_int_equal(back.data_len, sizeof(data));
+			assert_memory_equal(back.data, data, sizeof(data));
 			break;
 		default:
 			assert_int_equal(back.ino, m.ino);
