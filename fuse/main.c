@@ -9,8 +9,9 @@
  *   attr_timeout=S, entry_timeout=S   kernel cache timeouts (default 1 s)
  *   writeback                         the kernel's writeback cache
  *   noreadaround                      no read-around of small random reads
- *   noasync                           every create and unlink waits for
- *                                     the MDS (no async.c, no create.c)
+ *   noasync                           every create, unlink and lookup
+ *                                     asks the MDS (no async.c, create.c,
+ *                                     fresh.c)
  * `fusermount3 -u MOUNTPOINT` unmounts: every open file is flushed first.
  */
 #include "heap.h"
@@ -173,7 +174,7 @@ int main(int argc, char **argv)
 		goto out_unmount;
 	}
 	if (!o.noasync && !o.ro &&
-	    (sfs_async_init(&fs) || sfs_pc_init(&fs))) {
+	    (sfs_async_init(&fs) || sfs_pc_init(&fs) || sfs_fresh_init(&fs))) {
 		log_err("cannot start threads");
 		goto out_unmount;
 	}
@@ -196,6 +197,7 @@ out:
 		fuse_session_destroy(se);
 	sfs_async_destroy(&fs);
 	sfs_pc_destroy(&fs);
+	sfs_fresh_destroy(&fs);
 	if (fs.buckets) {
 		sfs_data_destroy(&fs);
 		sfs_table_destroy(&fs);

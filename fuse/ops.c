@@ -85,8 +85,13 @@ static void sfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct wire_attr a;
 	int rc;
 
-	sfs_drain(sfs_g, 0); /* order (create.c) */
-	rc = store_lookup(sfs_g->c, parent, name, &a);
+	/* In a folder this mount just made, a name it did not add is not
+	 * there (fresh.c): no need to ask, nor to order anything. */
+	rc = sfs_fresh_absent(sfs_g, parent, name) ? -ENOENT : 0;
+	if (rc == 0) {
+		sfs_drain(sfs_g, 0); /* order (create.c) */
+		rc = store_lookup(sfs_g->c, parent, name, &a);
+	}
 	if (rc == -ENOENT) {
 		/* A negative entry the kernel may cache. */
 		struct fuse_entry_param e;
@@ -312,6 +317,7 @@ static void sfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		reply_err(req, -EPERM);
 		return;
 	}
+	sfs_fresh_added(sfs_g, parent, name);
 	rc = store_create(sfs_g->c, parent, name, mode, ctx->uid, ctx->gid,
 			  WIRE_CREATE_EXCL, &a);
 	if (rc)
@@ -328,8 +334,11 @@ static void sfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int rc;
 
 	sfs_drain(sfs_g, 0); /* order (create.c) */
+	sfs_fresh_added(sfs_g, parent, name);
 	rc = store_mkdir(sfs_g->c, parent, name, S_IFDIR | (mode & 07777),
 			 ctx->uid, ctx->gid, &a);
+	if (rc == 0)
+		sfs_fresh_mkdir(sfs_g, a.ino);
 	if (rc)
 		reply_err(req, rc);
 	else
@@ -415,6 +424,7 @@ static void sfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 	int rc;
 
 	sfs_drain(sfs_g, 0); /* order (create.c) */
+	sfs_fresh_added(sfs_g, parent, name);
 	rc = store_symlink(sfs_g->c, parent, name, link, ctx->uid, ctx->gid,
 			   &a);
 	if (rc)
@@ -433,6 +443,8 @@ static void sfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int rc;
 
 	sfs_drain(sfs_g, 0); /* order (create.c) */
+	sfs_fresh_added(sfs_g, newparent, newname);
+	sfs_fresh_added(sfs_g, parent, name); /* EXCHANGE puts one there */
 	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		reply_err(req, -EINVAL);
 		return;
@@ -462,6 +474,7 @@ static void sfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	int rc;
 
 	sfs_drain(sfs_g, 0); /* order (create.c) */
+	sfs_fresh_added(sfs_g, newparent, newname);
 	rc = store_link(sfs_g->c, ino, newparent, newname, &a);
 	if (rc)
 		reply_err(req, rc);
@@ -615,6 +628,8 @@ static void sfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int rc;
 
 	sfs_drain(sfs_g, 0); /* order (create.c) */
+	/* Before the name can exist anywhere (fresh.c). */
+	sfs_fresh_added(sfs_g, parent, name);
 	if ((fi->flags & O_EXCL) && (S_ISREG(mode) || !(mode & S_IFMT)) &&
 	    strlen(name) <= STORE_NAME_MAX && wire_name_ok(name) &&
 	    sfs_pc_take_ino(sfs_g, &a.ino) == 0) {

@@ -126,6 +126,8 @@ struct sfs {
 	struct sfs_async *async;
 	/* Creates sent with their first commit (create.c). */
 	struct sfs_pc *pc;
+	/* Folders this mount just made (fresh.c). */
+	struct sfs_fresh *fresh;
 	int noasync;
 };
 
@@ -145,6 +147,19 @@ int sfs_async_unlink(struct sfs *fs, uint64_t parent, const char *name);
 /* Wait until every unlink queued before this call is answered by the
  * MDS. */
 void sfs_async_drain(struct sfs *fs);
+
+/* ---- negative lookups in fresh folders (fresh.c) ----------------------*/
+
+int sfs_fresh_init(struct sfs *fs);
+void sfs_fresh_destroy(struct sfs *fs);
+/* This mount made folder ino (empty): track it for entry_timeout. */
+void sfs_fresh_mkdir(struct sfs *fs, uint64_t ino);
+/* This mount is about to add name to parent (create, mkdir, symlink,
+ * link, mknod, rename into it): called before the request goes out. */
+void sfs_fresh_added(struct sfs *fs, uint64_t parent, const char *name);
+/* Is name surely absent from parent (a fresh folder, a name this mount
+ * has not added)?  1: answer "no such name" without asking the MDS. */
+int sfs_fresh_absent(struct sfs *fs, uint64_t parent, const char *name);
 
 /* ---- creates at close (create.c) -------------------------------------*/
 

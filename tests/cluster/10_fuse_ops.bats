@@ -212,3 +212,34 @@ teardown() {
 	gone() { ! ctl stat /bg.txt; }
 	wait_for 10 gone
 }
+
+@test "a folder just made here: every name this mount added to it is found again" {
+	local m=$VC_DIR/mnt-bg
+	mkdir -p "$m"
+	# A long entry_timeout: the folder stays "fresh" (lookups of names
+	# this mount did not add answered here) for the whole test.
+	"$BIN/storefs" -c "$STORE_CONF" -o entry_timeout=30 "$m" 3>&-
+	mkdir "$m/fresh"
+	[ ! -e "$m/fresh/nothing" ]
+	echo a >"$m/fresh/f"
+	mkdir "$m/fresh/sub"
+	ln -s f "$m/fresh/l"
+	ln "$m/fresh/f" "$m/fresh/h"
+	echo b >"$m/b0"
+	mv "$m/b0" "$m/fresh/b"
+	[ "$(probe excl "$m/fresh/x")" = ok ]
+	[ "$(probe excl "$m/fresh/x")" = EEXIST ]
+	# The kernel forgets its entries: every name is looked up again.
+	sync
+	echo 2 >/proc/sys/vm/drop_caches
+	[ "$(cat "$m/fresh/f")" = a ]
+	[ -d "$m/fresh/sub" ]
+	[ -L "$m/fresh/l" ]
+	[ "$(cat "$m/fresh/h")" = a ]
+	[ "$(cat "$m/fresh/b")" = b ]
+	[ -f "$m/fresh/x" ]
+	[ ! -e "$m/fresh/nothing" ]
+	[ "$(ls "$m/fresh" | wc -l)" -eq 6 ]
+	fusermount3 -u "$m"
+	[ "$(ctl ls /fresh | wc -l)" -eq 6 ]
+}
