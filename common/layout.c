@@ -6,18 +6,17 @@
 
 #include <string.h>
 
-void layout_scatter(unsigned k, const uint8_t *obj, uint32_t len,
-		    uint8_t *const *shards, uint32_t shard_len)
+void layout_zero_tail(unsigned k, uint32_t len, uint8_t *const *shards,
+		      uint32_t shard_len)
 {
 	uint32_t units = DIV_ROUND_UP(len, STORE_STRIPE_UNIT);
+	uint32_t in_unit = len % STORE_STRIPE_UNIT;
 
-	for (uint32_t u = 0; u < units; u++) {
-		uint32_t n = MIN(STORE_STRIPE_UNIT, len - u * STORE_STRIPE_UNIT);
-		uint8_t *d = shards[u % k] + (u / k) * STORE_STRIPE_UNIT;
+	if (in_unit) {
+		uint32_t u = units - 1;
 
-		memcpy(d, obj + (size_t)u * STORE_STRIPE_UNIT, n);
-		if (n < STORE_STRIPE_UNIT)
-			memset(d + n, 0, STORE_STRIPE_UNIT - n);
+		memset(shards[u % k] + (u / k) * STORE_STRIPE_UNIT + in_unit, 0,
+		       STORE_STRIPE_UNIT - in_unit);
 	}
 	/* Units past the data in the last row, in every shard. */
 	for (unsigned s = 0; s < k; s++) {
@@ -27,6 +26,20 @@ void layout_scatter(unsigned k, const uint8_t *obj, uint32_t len,
 		if (used < shard_len)
 			memset(shards[s] + used, 0, shard_len - used);
 	}
+}
+
+void layout_scatter(unsigned k, const uint8_t *obj, uint32_t len,
+		    uint8_t *const *shards, uint32_t shard_len)
+{
+	uint32_t units = DIV_ROUND_UP(len, STORE_STRIPE_UNIT);
+
+	for (uint32_t u = 0; u < units; u++) {
+		uint32_t n = MIN(STORE_STRIPE_UNIT, len - u * STORE_STRIPE_UNIT);
+
+		memcpy(shards[u % k] + (u / k) * STORE_STRIPE_UNIT,
+		       obj + (size_t)u * STORE_STRIPE_UNIT, n);
+	}
+	layout_zero_tail(k, len, shards, shard_len);
 }
 
 void layout_gather(unsigned k, const uint8_t *const *shards, uint32_t base,

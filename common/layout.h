@@ -47,6 +47,12 @@ static inline uint32_t layout_shard_off(unsigned k, uint64_t b)
 void layout_scatter(unsigned k, const uint8_t *obj, uint32_t len,
 		    uint8_t *const *shards, uint32_t shard_len);
 
+/* Zero what follows an object of len bytes in its k data shards of
+ * shard_len bytes each: the rest of the unit it ends in and the units
+ * after it. */
+void layout_zero_tail(unsigned k, uint32_t len, uint8_t *const *shards,
+		      uint32_t shard_len);
+
 /* Copy object bytes [off, off + len) out of shard buffers holding in-shard
  * bytes [base, base + shard_bytes) each (shards[s] may be NULL for a shard
  * the range does not touch). */

@@ -8,7 +8,8 @@ setup_file() { cluster_start; }
 teardown_file() { cluster_stop; }
 
 @test "put/get round trip of files of every interesting size" {
-	for size in 0 1 4095 65536 65537 4194303 4194304 4194305 104857600; do
+	for size in 0 1 4095 65536 65537 4194303 4194304 4194305 8388607 8392703 \
+		104857600; do
 		make_file "$WORK/in.$size" "$size"
 		run ctl put "$WORK/in.$size" "/f.$size"
 		[ "$status" -eq 0 ] || { echo "put $size: $output"; false; }

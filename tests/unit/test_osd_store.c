@@ -905,9 +905,16 @@ static void test_compaction(void **state)
 			assert_int_equal(del(c, sid(7, (uint64_t)i, 0, 1), 0),
 					 0);
 	check(c);
-	spin(c, 600);
+	/* Compaction runs in the background: give it up to 20 s (a loaded
+	 * machine, e.g. a parallel build, slows it far beyond the 0.6 s it
+	 * takes alone), asserting what it did, never how fast. */
+	for (int t = 0; t < 40; t++) {
+		spin(c, 500);
+		store_get_stats(c->s, &st1);
+		if (st1.compactions > 0 && st1.bytes_disk < st0.bytes_disk / 2)
+			break;
+	}
 	check(c);
-	store_get_stats(c->s, &st1);
 	assert_true(st1.compactions > 0);
 	assert_true(st1.bytes_disk < st0.bytes_disk / 2);
 	for (int i = 0; i < N; i++) {
@@ -927,8 +934,12 @@ static void test_compaction(void **state)
 			       (uint64_t)i);
 	}
 	/* The tombstones go once what they deleted is gone. */
-	spin(c, 600);
-	store_get_stats(c->s, &st2);
+	for (int t = 0; t < 40; t++) {
+		spin(c, 500);
+		store_get_stats(c->s, &st2);
+		if (st2.tombstones < N / 2)
+			break;
+	}
 	assert_true(st2.tombstones < N / 2);
 	check(c);
 	reopen(c);
@@ -1005,7 +1016,16 @@ static void test_model(void **state)
 	{
 		struct store_stats st;
 
-		store_get_stats(c->s, &st);
+		/* Compaction keeps up given time (up to 20 s on a loaded
+		 * machine): what it did is asserted, not its speed. */
+		for (int t = 0; t < 40; t++) {
+			store_get_stats(c->s, &st);
+			if (compactions + st.compactions > 0 &&
+			    st.bytes_disk < 64 * MiB)
+				break;
+			spin(c, 500);
+		}
+		check(c);
 		assert_true(compactions + st.compactions > 0);
 		/* Space stays bounded: live data is at most N * 8 * 40 KB. */
 		assert_true(st.bytes_disk < 64 * MiB);
