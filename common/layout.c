@@ -42,22 +42,6 @@ void layout_scatter(unsigned k, const uint8_t *obj, uint32_t len,
 	layout_zero_tail(k, len, shards, shard_len);
 }
 
-void layout_put(unsigned k, uint64_t off, const uint8_t *src, uint32_t len,
-		uint8_t *const *shards)
-{
-	while (len > 0) {
-		uint32_t n = MIN(len, STORE_STRIPE_UNIT -
-					      (uint32_t)(off % STORE_STRIPE_UNIT));
-
-		memcpy(shards[layout_shard_of(k, off)] +
-			       layout_shard_off(k, off),
-		       src, n);
-		src += n;
-		off += n;
-		len -= n;
-	}
-}
-
 void layout_gather(unsigned k, const uint8_t *const *shards, uint32_t base,
 		   uint64_t off, uint32_t len, uint8_t *dst)
 {

@@ -47,11 +47,6 @@ static inline uint32_t layout_shard_off(unsigned k, uint64_t b)
 void layout_scatter(unsigned k, const uint8_t *obj, uint32_t len,
 		    uint8_t *const *shards, uint32_t shard_len);
 
-/* Copy len bytes of an object, which start at object offset off, from src
- * into their places in the k data shards. */
-void layout_put(unsigned k, uint64_t off, const uint8_t *src, uint32_t len,
-		uint8_t *const *shards);
-
 /* Zero what follows an object of len bytes in its k data shards of
  * shard_len bytes each: the rest of the unit it ends in and the units
  * after it. */
