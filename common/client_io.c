@@ -189,7 +189,7 @@ static int obj_put_alloc(struct obj_put *op, unsigned k, unsigned m,
  *
  * Measured here (1 GiB from tmpfs): the kernel's copy runs at the same
  * speed into these cold 1 MiB shards as into a 64 KiB buffer that stays
- * in the cache, except when the destination sits 1-31 bytes past a page
+ * in the cache, except when the destination sits 8-24 bytes past a page
  * boundary (4K aliasing of the source's loads with the destination's
  * stores: 3x slower), which a shard's data area hits by chance only
  * (its offset depends on the message's header and crc array). */
@@ -1049,7 +1049,7 @@ int store_writer_open(struct store_client *c, const struct wire_attr *file,
 	}
 	w->max_inflight = c->objects_in_flight;
 	/* Page-aligned: reads into it copy from page-aligned page-cache
-	 * pages, and a destination 1-31 bytes past a page boundary (where
+	 * pages, and a destination 8-24 bytes past a page boundary (where
 	 * glibc's mmap'd blocks start, 16 bytes in) makes the kernel's copy
 	 * 3x slower on this project's VM (4K aliasing). */
 	if (posix_memalign((void **)&w->buf, 4096, w->object_size))
