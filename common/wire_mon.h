@@ -55,7 +55,16 @@ struct wire_heartbeat {
 	uint64_t shards_moved;     /* ... copied to their position */
 	uint64_t shards_gc;        /* ... unreferenced versions deleted */
 	uint64_t scrub_errors;     /* ... corrupt shards found */
+	/* Room on its disk: what its file system still gives an
+	 * unprivileged writer (statvfs f_bavail), and WIRE_HB_* flags. */
+	uint64_t avail;
+	uint32_t flags;
 };
+
+/* wire_heartbeat.flags.  FULL: its store refuses new shards for lack of
+ * space (it could not allocate its next log segment); reads and deletes
+ * go on. */
+enum { WIRE_HB_FULL = 1 };
 
 /* MAP_GET request: send the map if newer than have_epoch; the reply (and a
  * MAP_PUSH) carries an encoded map, or nothing if have_epoch is current. */

@@ -185,6 +185,6 @@ void wire_dec_osd_stat(struct rbuf *r, struct wire_osd_stat *s)
 	s->shards_gc = rbuf_u64(r);
 	s->scrub_errors = rbuf_u64(r);
 	if (!r->err && (s->id >= STORE_MAX_OSDS ||
-			(s->flags & ~(WIRE_OSD_STAT_UP | WIRE_OSD_STAT_IN))))
+			(s->flags & ~WIRE_OSD_STAT_ALL)))
 		r->err = -EBADMSG;
 }

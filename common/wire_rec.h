@@ -117,8 +117,18 @@ int wire_dec_scrub_reply(const uint8_t *p, size_t len,
 
 /* ---- per-OSD counters in STATUS -----------------------------------------*/
 
-/* Flags of an OSD in a wire_osd_stat. */
-enum { WIRE_OSD_STAT_UP = 1, WIRE_OSD_STAT_IN = 2 };
+/* Flags of an OSD in a wire_osd_stat.  FULL: its store refuses new
+ * shards (no room for another log segment); NEARFULL: its file system is
+ * at least HEALTH_NEARFULL_PCT used (mds/status.h). */
+enum {
+	WIRE_OSD_STAT_UP = 1,
+	WIRE_OSD_STAT_IN = 2,
+	WIRE_OSD_STAT_FULL = 4,
+	WIRE_OSD_STAT_NEARFULL = 8,
+};
+#define WIRE_OSD_STAT_ALL                                                   \
+	(WIRE_OSD_STAT_UP | WIRE_OSD_STAT_IN | WIRE_OSD_STAT_FULL |         \
+	 WIRE_OSD_STAT_NEARFULL)
 
 /* What the MDS knows of one OSD's data and recovery work (from its last
  * heartbeat; counters "since boot" restart at 0 with the OSD). */

@@ -16,6 +16,11 @@
  * up OSD at all count from the map.  p's report is trusted to cover the
  * current map only once p has completed a pass at this epoch; until then
  * p counts as "checking" and health cannot be OK.
+ *
+ * Disks come from the heartbeats too: an up OSD whose store refuses new
+ * shards (WIRE_HB_FULL) is full, HEALTH_ERR, and one whose file system is
+ * HEALTH_NEARFULL_PCT used is nearly full, HEALTH_WARN; the summary names
+ * them.
  */
 #include "status.h"
 #include "util.h"
@@ -36,6 +41,45 @@ static void health_add(struct wire_status *st, const char *fmt, unsigned long lo
 		 n ? "; " : "", part);
 }
 
+/* Is a file system of capacity bytes with avail left at least
+ * HEALTH_NEARFULL_PCT full?  0 when the size is not known. */
+static int health_nearfull(uint64_t capacity, uint64_t avail)
+{
+	if (!capacity || avail >= capacity)
+		return 0;
+	/* (capacity - avail) / capacity >= PCT / 100, without overflow
+	 * for any disk below 2^57 bytes. */
+	return (capacity - avail) / 128 * 100 >=
+	       capacity / 128 * HEALTH_NEARFULL_PCT;
+}
+
+/* Append "N osd(s) WHAT (osd.A, osd.B, ...): WHY" for the entries of
+ * stats[0..n) with flag set: the first few ids, then "...". */
+static void health_add_osds(struct wire_status *st,
+			    const struct wire_osd_stat *stats, uint32_t n,
+			    uint8_t flag, uint64_t count, const char *what,
+			    const char *why)
+{
+	char ids[96] = "";
+	size_t len = 0;
+	unsigned shown = 0;
+	size_t sl = strlen(st->summary);
+
+	for (uint32_t i = 0; i < n && shown < 4; i++) {
+		if (!(stats[i].flags & flag))
+			continue;
+		len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%sosd.%u",
+					shown ? ", " : "", stats[i].id);
+		if (len >= sizeof(ids))
+			len = sizeof(ids) - 1;
+		shown++;
+	}
+	snprintf(st->summary + sl, sizeof(st->summary) - sl,
+		 "%s%llu osd%s %s (%s%s): %s", sl ? "; " : "",
+		 (unsigned long long)count, count == 1 ? "" : "s", what, ids,
+		 count > shown ? ", ..." : "", why);
+}
+
 static void health_fill_stat(const struct status_cache *sc, const struct osdmap *om,
 		      uint32_t i, struct wire_osd_stat *e)
 {
@@ -46,6 +90,12 @@ static void health_fill_stat(const struct status_cache *sc, const struct osdmap 
 	e->id = i;
 	e->flags = (o->up ? WIRE_OSD_STAT_UP : 0) |
 		   (o->in ? WIRE_OSD_STAT_IN : 0);
+	if (o->up && rt->hb_seen) {
+		if (rt->hb_flags & WIRE_HB_FULL)
+			e->flags |= WIRE_OSD_STAT_FULL;
+		else if (health_nearfull(o->capacity, rt->avail))
+			e->flags |= WIRE_OSD_STAT_NEARFULL;
+	}
 	e->pgs = sc->pgs_by[i];
 	e->shards = rt->shards;
 	e->used = o->used;
@@ -68,6 +118,7 @@ int health_compute(struct status_cache *sc, const struct osdmap *om,
 {
 	const struct store_map *m = &om->map;
 	uint64_t deg = sc->deg_nopri, unf = sc->unf_nopri, mis = 0;
+	uint64_t full = 0, nearfull = 0;
 
 	if (!sc->stats) {
 		sc->stats = calloc(STORE_MAX_OSDS, sizeof(*sc->stats));
@@ -82,7 +133,11 @@ int health_compute(struct status_cache *sc, const struct osdmap *om,
 
 		if (!o->exists)
 			continue;
-		health_fill_stat(sc, om, i, &sc->stats[sc->n_stats++]);
+		health_fill_stat(sc, om, i, &sc->stats[sc->n_stats]);
+		full += !!(sc->stats[sc->n_stats].flags & WIRE_OSD_STAT_FULL);
+		nearfull += !!(sc->stats[sc->n_stats].flags &
+			       WIRE_OSD_STAT_NEARFULL);
+		sc->n_stats++;
 		if (!o->up) {
 			st->osds_down_in += o->in;
 			continue;
@@ -114,6 +169,20 @@ int health_compute(struct status_cache *sc, const struct osdmap *om,
 		    st->osds_total);
 	else if (st->osds_down_in)
 		health_add(st, "%llu osds down", st->osds_down_in);
+	if (full)
+		health_add_osds(st, sc->stats, sc->n_stats, WIRE_OSD_STAT_FULL,
+				full, "full", "no room for new shards, so "
+				"objects placed there are written degraded; "
+				"free space or add disks");
+	if (nearfull) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "%d%% or more of the disk used",
+			 HEALTH_NEARFULL_PCT);
+		health_add_osds(st, sc->stats, sc->n_stats,
+				WIRE_OSD_STAT_NEARFULL, nearfull, "nearly full",
+				why);
+	}
 	if (st->objects_unfound)
 		health_add(st, "%llu objects unfound (fewer than k shards on up OSDs)",
 		    st->objects_unfound);
@@ -127,9 +196,9 @@ int health_compute(struct status_cache *sc, const struct osdmap *om,
 	if (st->osds_checking)
 		health_add(st, "%llu osds still checking their placement groups at "
 		    "this epoch", st->osds_checking);
-	if (st->osds_up == 0 || st->objects_unfound)
+	if (st->osds_up == 0 || st->objects_unfound || full)
 		st->health = WIRE_HEALTH_ERR;
-	else if (st->osds_down_in || st->objects_degraded ||
+	else if (st->osds_down_in || st->objects_degraded || nearfull ||
 		 st->objects_misplaced || st->recovery_left ||
 		 st->osds_checking)
 		st->health = WIRE_HEALTH_WARN;

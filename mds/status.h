@@ -24,6 +24,12 @@
 #include "wire_mon.h"
 #include "wire_rec.h"
 
+/* An up OSD whose file system is at least this full (percent of its
+ * size, counting what only root may use) makes health WARN: Ceph's
+ * nearfull ratio, 0.85, early enough to add disks or delete before its
+ * store runs out of room for its next log segment (which is FULL: ERR). */
+#define HEALTH_NEARFULL_PCT 85
+
 struct status_pool {
 	uint32_t id;
 	uint32_t pg_num;

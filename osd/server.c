@@ -720,8 +720,11 @@ static int mds_send(struct osd *o, int kind, struct wbuf *w)
 	return 0;
 }
 
+/* What the MDS is told of this OSD's disk: its size, what the store
+ * takes of it, the store's shard count, the room the file system still
+ * gives us (avail) and whether the store refuses new shards (full). */
 static void space(struct osd *o, uint64_t *capacity, uint64_t *used,
-		  uint64_t *shards)
+		  uint64_t *shards, uint64_t *avail, int *full)
 {
 	struct store_stats st;
 	struct statvfs sv;
@@ -729,24 +732,29 @@ static void space(struct osd *o, uint64_t *capacity, uint64_t *used,
 	store_get_stats(o->store, &st);
 	*used = st.bytes_disk;
 	*shards = st.shards;
+	*full = st.full;
 	*capacity = 0;
-	if (statvfs(o->cfg->data_dir, &sv) == 0)
+	*avail = 0;
+	if (statvfs(o->cfg->data_dir, &sv) == 0) {
 		*capacity = (uint64_t)sv.f_blocks * sv.f_frsize;
+		*avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	}
 }
 
 static void send_boot(struct osd *o)
 {
 	const struct osd_super *sb = store_super(o->store);
 	struct wire_osd_boot b;
-	uint64_t shards;
+	uint64_t shards, avail;
 	struct wbuf w;
+	int full;
 
 	memset(&b, 0, sizeof(b));
 	memcpy(b.cluster_id, sb->cluster_id, 16);
 	memcpy(b.uuid, sb->uuid, 16);
 	b.osd_id = sb->osd_id == SUPER_NO_ID ? WIRE_OSD_NEW : sb->osd_id;
 	b.weight = o->weight;
-	space(o, &b.capacity, &b.used, &shards);
+	space(o, &b.capacity, &b.used, &shards, &avail, &full);
 	snprintf(b.host, sizeof(b.host), "%s", o->host);
 	snprintf(b.addr, sizeof(b.addr), "%s", o->addr);
 	wbuf_init_alloc(&w, &net_wbuf_alloc);
@@ -762,10 +770,12 @@ static void send_heartbeat(struct osd *o)
 {
 	struct wire_heartbeat h;
 	struct wbuf w;
+	int full;
 
 	memset(&h, 0, sizeof(h));
 	h.osd_id = o->osd_id;
-	space(o, &h.capacity, &h.used, &h.shards);
+	space(o, &h.capacity, &h.used, &h.shards, &h.avail, &full);
+	h.flags = full ? WIRE_HB_FULL : 0;
 	if (o->rec)
 		recov_report(o->rec, &h);
 	wbuf_init_alloc(&w, &net_wbuf_alloc);

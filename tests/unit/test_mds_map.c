@@ -116,6 +116,7 @@ static int heartbeat(uint32_t id, uint64_t used, uint64_t queued)
 	hb.osd_id = id;
 	hb.capacity = 1000ull << 30;
 	hb.used = used;
+	hb.avail = hb.capacity - used;
 	hb.recovery_queued = queued;
 	wbuf_init(&w);
 	wire_enc_heartbeat(&w, &hb);
@@ -137,6 +138,7 @@ static int report(uint32_t id, uint64_t pass_epoch, uint64_t degraded,
 	hb.osd_id = id;
 	hb.capacity = 1000ull << 30;
 	hb.used = 10ull << 30;
+	hb.avail = hb.capacity - hb.used;
 	hb.shards = shards;
 	hb.pass_epoch = pass_epoch;
 	hb.degraded = degraded;
@@ -152,6 +154,30 @@ static int report(uint32_t id, uint64_t pass_epoch, uint64_t degraded,
 }
 
 /* Every up OSD reports a clean pass at the current epoch. */
+/* A clean report from osd.id whose disk has avail bytes left of its
+ * 1000 GiB, with heartbeat flags (WIRE_HB_FULL). */
+static int space_report(uint32_t id, uint64_t avail, uint32_t flags)
+{
+	struct wire_heartbeat hb;
+	struct wbuf w;
+	int rc;
+
+	memset(&hb, 0, sizeof(hb));
+	hb.osd_id = id;
+	hb.capacity = 1000ull << 30;
+	hb.used = 10ull << 30;
+	hb.avail = avail;
+	hb.flags = flags;
+	hb.shards = 9;
+	hb.pass_epoch = mds_epoch(M);
+	hb.shards_moved = 3;
+	wbuf_init(&w);
+	wire_enc_heartbeat(&w, &hb);
+	rc = call(WIRE_HEARTBEAT, &w);
+	wbuf_free(&w);
+	return rc;
+}
+
 static void all_clean(void)
 {
 	for (uint32_t i = 0; i < M->om.map.n_osds; i++)
@@ -179,6 +205,21 @@ static void status(struct wire_status *st)
 	assert_int_equal(wire_dec_status(wire_payload(P), H.payload_len, st),
 			 0);
 	assert_int_equal(st->epoch, mds_epoch(M));
+}
+
+/* The flags of osd.id in the per-OSD entries of the last STATUS reply. */
+static uint8_t stat_flags(uint32_t id)
+{
+	static struct wire_osd_stat stats[STORE_MAX_OSDS];
+	uint32_t n = 0;
+
+	assert_int_equal(wire_dec_status_osds(wire_payload(P), H.payload_len,
+					      stats, STORE_MAX_OSDS, &n), 0);
+	for (uint32_t i = 0; i < n; i++)
+		if (stats[i].id == id)
+			return stats[i].flags;
+	fail_msg("osd.%u has no entry in STATUS", id);
+	return 0;
 }
 
 static const struct map_osd *osd(uint32_t id)
@@ -707,6 +748,33 @@ static void test_status(void **state)
 	status(&st);
 	assert_int_equal(st.health, WIRE_HEALTH_OK);
 	assert_int_equal(st.osds_up, OSDS - 1);
+	/* A disk at 85% is nearly full (WARN), at 84.9% not; a store that
+	 * cannot allocate its next segment is full (ERR), whatever the
+	 * ratio; both name the OSD and show in its per-OSD flags. */
+	assert_int_equal(space_report(2, 150ull << 30, 0), 0);
+	status(&st);
+	assert_int_equal(st.health, WIRE_HEALTH_WARN);
+	assert_non_null(strstr(st.summary, "1 osd nearly full (osd.2)"));
+	assert_int_equal(stat_flags(2) & WIRE_OSD_STAT_NEARFULL,
+			 WIRE_OSD_STAT_NEARFULL);
+	assert_int_equal(space_report(2, 151ull << 30, 0), 0);
+	status(&st);
+	assert_int_equal(st.health, WIRE_HEALTH_OK);
+	assert_int_equal(space_report(1, 400ull << 30, WIRE_HB_FULL), 0);
+	assert_int_equal(space_report(2, 1ull << 30, 0), 0);
+	status(&st);
+	assert_int_equal(st.health, WIRE_HEALTH_ERR);
+	assert_non_null(strstr(st.summary, "1 osd full (osd.1)"));
+	assert_non_null(strstr(st.summary, "1 osd nearly full (osd.2)"));
+	assert_int_equal(stat_flags(1) & WIRE_OSD_STAT_FULL,
+			 WIRE_OSD_STAT_FULL);
+	assert_int_equal(stat_flags(1) & WIRE_OSD_STAT_NEARFULL, 0);
+	/* Space freed: OK again. */
+	assert_int_equal(space_report(1, 400ull << 30, 0), 0);
+	assert_int_equal(space_report(2, 400ull << 30, 0), 0);
+	status(&st);
+	assert_int_equal(st.health, WIRE_HEALTH_OK);
+	assert_string_equal(st.summary, "");
 }
 
 static void test_statfs_and_ping(void **state)

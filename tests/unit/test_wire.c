@@ -377,7 +377,8 @@ static void test_boot_heartbeat(void **state)
 	struct wire_heartbeat hb = { .osd_id = 3, .capacity = 100,
 				     .used = 50, .shards = 7,
 				     .recovery_bytes = 1,
-				     .recovery_queued = 2 },
+				     .recovery_queued = 2, .avail = 9,
+				     .flags = WIRE_HB_FULL },
 			     hbb;
 	struct wbuf w;
 
@@ -436,7 +437,16 @@ static void test_boot_heartbeat(void **state)
 	assert_int_equal(hbb.shards, 7);
 	assert_int_equal(hbb.recovery_bytes, 1);
 	assert_int_equal(hbb.recovery_queued, 2);
+	assert_int_equal(hbb.avail, 9);
+	assert_int_equal(hbb.flags, WIRE_HB_FULL);
 	frame_check(WIRE_HEARTBEAT, 0, 0, &w);
+	wbuf_free(&w);
+
+	/* A flag this build does not know is refused, not ignored. */
+	hb.flags = 2;
+	wbuf_init(&w);
+	wire_enc_heartbeat(&w, &hb);
+	assert_int_equal(wire_dec_heartbeat(w.p, w.len, &hbb), -EBADMSG);
 	wbuf_free(&w);
 }
 

@@ -67,15 +67,20 @@ static int status_json(void)
 {
 	static struct wire_osd_stat osds[STORE_MAX_OSDS];
 	struct wire_status s;
-	uint32_t n = 0;
+	uint32_t n = 0, full = 0, nearfull = 0;
 	int rc;
 
 	rc = store_status_osds(ctl_client(), &s, osds, STORE_MAX_OSDS, &n);
 	if (rc)
 		return ctl_lib_error(rc, "status");
+	for (uint32_t i = 0; i < n && i < STORE_MAX_OSDS; i++) {
+		full += !!(osds[i].flags & WIRE_OSD_STAT_FULL);
+		nearfull += !!(osds[i].flags & WIRE_OSD_STAT_NEARFULL);
+	}
 	printf("{\"health\": \"%s\", \"epoch\": %llu, "
 	       "\"osds\": {\"total\": %u, \"up\": %u, \"in\": %u, "
-	       "\"down_in\": %u, \"checking\": %u}, "
+	       "\"down_in\": %u, \"checking\": %u, \"full\": %u, "
+	       "\"nearfull\": %u}, "
 	       "\"objects\": {\"total\": %llu, \"degraded\": %llu, "
 	       "\"misplaced\": %llu, \"unfound\": %llu}, "
 	       "\"bytes\": {\"total\": %llu, \"used\": %llu}, "
@@ -85,7 +90,8 @@ static int status_json(void)
 	       "\"shards_gc\": %llu, \"scrub_errors\": %llu}, ",
 	       health_name(s.health), (unsigned long long)s.epoch,
 	       s.osds_total, s.osds_up, s.osds_in, s.osds_down_in,
-	       s.osds_checking, (unsigned long long)s.objects_total,
+	       s.osds_checking, full, nearfull,
+	       (unsigned long long)s.objects_total,
 	       (unsigned long long)s.objects_degraded,
 	       (unsigned long long)s.objects_misplaced,
 	       (unsigned long long)s.objects_unfound,
@@ -103,7 +109,7 @@ static int status_json(void)
 		const struct wire_osd_stat *o = &osds[i];
 
 		printf("%s{\"id\": %u, \"up\": %s, \"in\": %s, "
-		       "\"pgs\": %u, \"shards\": %llu, \"used\": %llu, "
+		       "\"full\": %s, \"nearfull\": %s, \"pgs\": %u, \"shards\": %llu, \"used\": %llu, "
 		       "\"pass_epoch\": %llu, \"degraded\": %llu, "
 		       "\"misplaced\": %llu, \"unfound\": %llu, "
 		       "\"bytes_left\": %llu, \"recovery_bytes\": %llu, "
@@ -112,6 +118,8 @@ static int status_json(void)
 		       i ? ", " : "", o->id,
 		       (o->flags & WIRE_OSD_STAT_UP) ? "true" : "false",
 		       (o->flags & WIRE_OSD_STAT_IN) ? "true" : "false",
+		       (o->flags & WIRE_OSD_STAT_FULL) ? "true" : "false",
+		       (o->flags & WIRE_OSD_STAT_NEARFULL) ? "true" : "false",
 		       o->pgs, (unsigned long long)o->shards,
 		       (unsigned long long)o->used,
 		       (unsigned long long)o->pass_epoch,
@@ -219,26 +227,45 @@ static int osd_tree(const struct store_map *m)
 	return 0;
 }
 
+/* osd df: size and use from the map, and from STATUS whether each up OSD
+ * is full or nearly full (left out if STATUS fails: the table still
+ * prints). */
 static int osd_df(const struct store_map *m)
 {
+	static struct wire_osd_stat stats[STORE_MAX_OSDS];
+	uint8_t flags[STORE_MAX_OSDS] = { 0 };
 	char cap[32], used[32];
 	uint64_t tc = 0, tu = 0;
+	struct wire_status s;
+	uint32_t n = 0;
 
-	printf("%-6s %-10s %12s %12s %6s %-6s %s\n", "ID", "WEIGHT", "SIZE",
+	if (store_status_osds(ctl_client(), &s, stats, STORE_MAX_OSDS, &n) ==
+	    0)
+		for (uint32_t i = 0; i < n && i < STORE_MAX_OSDS; i++)
+			if (stats[i].id < STORE_MAX_OSDS)
+				flags[stats[i].id] = stats[i].flags;
+	printf("%-6s %-10s %12s %12s %6s %-11s %s\n", "ID", "WEIGHT", "SIZE",
 	       "USED", "USE%", "STATUS", "HOST");
 	for (uint32_t i = 0; i < m->n_osds; i++) {
 		const struct map_osd *o = &m->osds[i];
+		const char *state = o->up ? "up" : "down";
 
 		if (!o->exists)
 			continue;
+		if (o->up && o->id < STORE_MAX_OSDS &&
+		    (flags[o->id] & WIRE_OSD_STAT_FULL))
+			state = "up,full";
+		else if (o->up && o->id < STORE_MAX_OSDS &&
+			 (flags[o->id] & WIRE_OSD_STAT_NEARFULL))
+			state = "up,nearfull";
 		tc += o->capacity;
 		tu += o->used;
-		printf("%-6u %-10.4f %12s %12s %5.1f%% %-6s %s\n", o->id,
+		printf("%-6u %-10.4f %12s %12s %5.1f%% %-11s %s\n", o->id,
 		       o->weight, fmt_bytes(o->capacity, cap, sizeof(cap)),
 		       fmt_bytes(o->used, used, sizeof(used)),
 		       o->capacity ? 100.0 * (double)o->used /
 					     (double)o->capacity : 0.0,
-		       o->up ? "up" : "down", o->host);
+		       state, o->host);
 	}
 	printf("%-6s %-10s %12s %12s %5.1f%%\n", "TOTAL", "",
 	       fmt_bytes(tc, cap, sizeof(cap)), fmt_bytes(tu, used, sizeof(used)),
