@@ -120,6 +120,7 @@ void wire_enc_heartbeat(struct wbuf *w, const struct wire_heartbeat *m)
 	wbuf_u64(w, m->shards_moved);
 	wbuf_u64(w, m->shards_gc);
 	wbuf_u64(w, m->scrub_errors);
+	wbuf_u64(w, m->fs_used);
 	wbuf_u64(w, m->avail);
 	wbuf_u32(w, m->flags);
 }
@@ -145,6 +146,7 @@ int wire_dec_heartbeat(const uint8_t *p, size_t len, struct wire_heartbeat *m)
 	m->shards_moved = rbuf_u64(&r);
 	m->shards_gc = rbuf_u64(&r);
 	m->scrub_errors = rbuf_u64(&r);
+	m->fs_used = rbuf_u64(&r);
 	m->avail = rbuf_u64(&r);
 	m->flags = rbuf_u32(&r);
 	if (!r.err && (m->osd_id >= STORE_MAX_OSDS ||

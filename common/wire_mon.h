@@ -55,8 +55,10 @@ struct wire_heartbeat {
 	uint64_t shards_moved;     /* ... copied to their position */
 	uint64_t shards_gc;        /* ... unreferenced versions deleted */
 	uint64_t scrub_errors;     /* ... corrupt shards found */
-	/* Room on its disk: what its file system still gives an
-	 * unprivileged writer (statvfs f_bavail), and WIRE_HB_* flags. */
+	/* Its file system as df sees it: bytes in use (f_blocks -
+	 * f_bfree) and bytes still available to it (f_bavail); and
+	 * WIRE_HB_* flags. */
+	uint64_t fs_used;
 	uint64_t avail;
 	uint32_t flags;
 };

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* Virtual size of the map: address space only, the file grows with use.
@@ -276,6 +277,48 @@ static uint64_t last_txnid(struct mds_db *db)
 	if (mdb_env_info(db->env, &info))
 		return 0;
 	return (uint64_t)info.me_last_txnid;
+}
+
+/* A disk with less than this available after a failed write is full:
+ * LMDB writes whole pages (4 KiB) in runs, so a write cut short by a full
+ * disk leaves at most a few blocks behind. */
+#define DB_FULL_SLACK (64u << 10)
+
+int db_disk_space(const struct mds_db *db, uint64_t *used, uint64_t *avail)
+{
+	const char *path = NULL;
+	struct statvfs sv;
+
+	if (!db->env || mdb_env_get_path(db->env, &path) || !path)
+		return -ENOENT;
+	if (statvfs(path, &sv))
+		return -errno;
+	*used = (uint64_t)(sv.f_blocks - MIN(sv.f_bfree, sv.f_blocks)) *
+		sv.f_frsize;
+	*avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	return 0;
+}
+
+int db_out_of_space(const struct mds_db *db, int err)
+{
+	uint64_t used, avail;
+
+	if (err == -ENOSPC)
+		return 1;
+	return err == -EIO && db_disk_space(db, &used, &avail) == 0 &&
+	       avail < DB_FULL_SLACK;
+}
+
+/* Room the disk must have again before a full MDS says so: four times
+ * the slack, so that one commit's page run does not end it at once. */
+#define DB_ROOM_AGAIN (4 * DB_FULL_SLACK)
+
+int db_room_again(const struct mds_db *db)
+{
+	uint64_t used, avail;
+
+	return db_disk_space(db, &used, &avail) == 0 &&
+	       avail >= DB_ROOM_AGAIN;
 }
 
 int db_sync(struct mds_db *db)

@@ -74,6 +74,11 @@ struct mds_db {
 	 * storage, and when (db clock, ms) a newer one was first seen. */
 	uint64_t synced_txnid;
 	uint64_t unsynced_since_ms;
+	/* Disk space (mds/dispatch.c, mds/health.c): a write transaction
+	 * failed for lack of space and the disk has not had room again
+	 * since (db_room_again); changes refused meanwhile. */
+	int full;
+	uint64_t refused;
 	/* pg_num of every pool, for the PG index (db_set_pools). */
 	uint32_t n_pools;
 	struct {
@@ -139,6 +144,20 @@ int db_commit(MDB_txn *txn);
  * consistency); the next commit's sync, or this, makes them durable.
  * Returns 0 (also when there was nothing to sync) or -errno. */
 int db_sync(struct mds_db *db);
+
+/* The file system holding the database, as df counts it: bytes in use
+ * and bytes still available to the MDS.  Returns 0 or -errno. */
+int db_disk_space(const struct mds_db *db, uint64_t *used, uint64_t *avail);
+
+/* Did a commit that failed with err fail for lack of space?  -ENOSPC is;
+ * so is -EIO when the disk has (almost) nothing left, because LMDB
+ * reports a short write, the usual way a full disk shows, as EIO. */
+int db_out_of_space(const struct mds_db *db, int err);
+
+/* After a commit, has a full disk room again?  While full, small commits
+ * may still succeed in pages LMDB freed earlier; the state ends only when
+ * the file system has room for more than that again. */
+int db_room_again(const struct mds_db *db);
 
 /* Has a commit happened that db_sync has not covered?  Returns the ms
  * (on now_ms's clock) since it was first seen, or -1 if none. */

@@ -425,6 +425,9 @@ static void find_repeats(struct mds *m, struct mds_msg *msgs, size_t n,
 	}
 }
 
+/* Commit failures other than a full disk, at most a few lines per 10 s. */
+static struct log_limit commit_log;
+
 static void write_phase(struct mds *m, struct mds_msg *msgs, size_t n,
 			uint64_t now, uint64_t *sessions, mds_reply_fn fn,
 			void *arg)
@@ -451,8 +454,21 @@ static void write_phase(struct mds *m, struct mds_msg *msgs, size_t n,
 	}
 	if (rc) {
 		osdmap_rollback(&m->om);
-		log_err("the MDS could not commit a batch of %zu changes: %s",
-			writes, strerror(-rc));
+		if (db_out_of_space(&m->db, rc))
+			rc = -ENOSPC;
+		if (rc == -ENOSPC && !m->db.full)
+			log_err("the MDS's disk is full: changes are refused "
+				"(%s) until space is freed; reads go on",
+				strerror(-rc));
+		else if (rc != -ENOSPC)
+			log_ratelimited(&commit_log, LOG_ERR,
+					"the MDS could not commit a batch of "
+					"%zu changes: %s", writes,
+					strerror(-rc));
+		if (rc == -ENOSPC) {
+			m->db.full = 1;
+			m->db.refused += writes;
+		}
 		for (size_t i = 0; i < n; i++) {
 			if (msgs[i].kind != K_WRITE && msgs[i].kind != K_DUP)
 				continue;
@@ -463,6 +479,13 @@ static void write_phase(struct mds *m, struct mds_msg *msgs, size_t n,
 			reply_seal(m, &msgs[i]);
 		}
 	} else {
+		if (m->db.full && db_room_again(&m->db)) {
+			log_info("the MDS's disk has room again (%llu changes "
+				 "refused while it was full)",
+				 (unsigned long long)m->db.refused);
+			m->db.full = 0;
+			m->db.refused = 0;
+		}
 		osdmap_committed(&m->om);
 		m->n_commits++;
 		for (size_t i = 0; i < n; i++) {

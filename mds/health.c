@@ -41,16 +41,16 @@ static void health_add(struct wire_status *st, const char *fmt, unsigned long lo
 		 n ? "; " : "", part);
 }
 
-/* Is a file system of capacity bytes with avail left at least
- * HEALTH_NEARFULL_PCT full?  0 when the size is not known. */
-static int health_nearfull(uint64_t capacity, uint64_t avail)
+/* Is a file system with used bytes in use and avail still available at
+ * least HEALTH_NEARFULL_PCT full, as df counts (used / (used + avail):
+ * blocks only root may use count as neither)?  0 when nothing is known. */
+static int health_nearfull(uint64_t used, uint64_t avail)
 {
-	if (!capacity || avail >= capacity)
+	if (!used)
 		return 0;
-	/* (capacity - avail) / capacity >= PCT / 100, without overflow
-	 * for any disk below 2^57 bytes. */
-	return (capacity - avail) / 128 * 100 >=
-	       capacity / 128 * HEALTH_NEARFULL_PCT;
+	/* Divided first: no overflow for any disk below 2^57 bytes. */
+	return used / 128 * 100 >= (used / 128 + avail / 128) *
+					   HEALTH_NEARFULL_PCT;
 }
 
 /* Append "N osd(s) WHAT (osd.A, osd.B, ...): WHY" for the entries of
@@ -93,7 +93,7 @@ static void health_fill_stat(const struct status_cache *sc, const struct osdmap 
 	if (o->up && rt->hb_seen) {
 		if (rt->hb_flags & WIRE_HB_FULL)
 			e->flags |= WIRE_OSD_STAT_FULL;
-		else if (health_nearfull(o->capacity, rt->avail))
+		else if (health_nearfull(rt->fs_used, rt->avail))
 			e->flags |= WIRE_OSD_STAT_NEARFULL;
 	}
 	e->pgs = sc->pgs_by[i];
@@ -113,9 +113,20 @@ static void health_fill_stat(const struct status_cache *sc, const struct osdmap 
 	e->scrub_errors = rt->scrub_errors;
 }
 
-int health_compute(struct status_cache *sc, const struct osdmap *om,
-		   struct wire_status *st)
+/* Is the file system of the MDS's database nearly full?  0 if it cannot
+ * tell. */
+static int health_mds_nearfull(const struct mds_db *db)
 {
+	uint64_t used, avail;
+
+	return db && db_disk_space(db, &used, &avail) == 0 &&
+	       health_nearfull(used, avail);
+}
+
+int health_compute(struct status_cache *sc, const struct osdmap *om,
+		   const struct mds_db *db, struct wire_status *st)
+{
+	int mds_full = db && db->full, mds_nearfull = 0;
 	const struct store_map *m = &om->map;
 	uint64_t deg = sc->deg_nopri, unf = sc->unf_nopri, mis = 0;
 	uint64_t full = 0, nearfull = 0;
@@ -169,6 +180,13 @@ int health_compute(struct status_cache *sc, const struct osdmap *om,
 		    st->osds_total);
 	else if (st->osds_down_in)
 		health_add(st, "%llu osds down", st->osds_down_in);
+	if (mds_full)
+		health_add(st, "the MDS's disk is full: changes that do not "
+			   "fit are refused (%llu so far); free space on it",
+			   db->refused);
+	else if ((mds_nearfull = health_mds_nearfull(db)))
+		health_add(st, "the MDS's disk is nearly full: %llu%% or more "
+			   "used", HEALTH_NEARFULL_PCT);
 	if (full)
 		health_add_osds(st, sc->stats, sc->n_stats, WIRE_OSD_STAT_FULL,
 				full, "full", "no room for new shards, so "
@@ -196,9 +214,10 @@ int health_compute(struct status_cache *sc, const struct osdmap *om,
 	if (st->osds_checking)
 		health_add(st, "%llu osds still checking their placement groups at "
 		    "this epoch", st->osds_checking);
-	if (st->osds_up == 0 || st->objects_unfound || full)
+	if (st->osds_up == 0 || st->objects_unfound || full || mds_full)
 		st->health = WIRE_HEALTH_ERR;
 	else if (st->osds_down_in || st->objects_degraded || nearfull ||
+		 mds_nearfull ||
 		 st->objects_misplaced || st->recovery_left ||
 		 st->osds_checking)
 		st->health = WIRE_HEALTH_WARN;

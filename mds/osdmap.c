@@ -401,6 +401,7 @@ int osdmap_heartbeat(struct osdmap *om, const struct wire_heartbeat *hb,
 	rt->shards_moved = hb->shards_moved;
 	rt->shards_gc = hb->shards_gc;
 	rt->scrub_errors = hb->scrub_errors;
+	rt->fs_used = hb->fs_used;
 	rt->avail = hb->avail;
 	rt->hb_flags = hb->flags;
 	rt->last_seen_ms = now_ms;

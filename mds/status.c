@@ -247,5 +247,5 @@ int status_compute(struct status_cache *sc, const struct osdmap *om,
 	if (rc)
 		return rc;
 	st->objects_total = sc->total;
-	return health_compute(sc, om, st);
+	return health_compute(sc, om, db, st);
 }

@@ -74,9 +74,10 @@ unsigned status_object_state(const struct status_cache *sc, uint32_t pool_id,
 
 /* health.c: combine the map's view in sc (after the object counts) with
  * the OSDs' reports into the recovery fields, per-OSD entries, health and
- * summary of *st (whose OSD counts, capacity and totals are filled). */
+ * summary of *st (whose OSD counts, capacity and totals are filled); the
+ * MDS's own disk (db->full, and its folder's free space) counts too. */
 int health_compute(struct status_cache *sc, const struct osdmap *om,
-		   struct wire_status *st);
+		   const struct mds_db *db, struct wire_status *st);
 
 /* May osd.id be removed from the map (OSD_CMD rm) without losing data?
  * It must be down and out, and either have reported holding no shards, or

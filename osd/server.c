@@ -721,10 +721,12 @@ static int mds_send(struct osd *o, int kind, struct wbuf *w)
 }
 
 /* What the MDS is told of this OSD's disk: its size, what the store
- * takes of it, the store's shard count, the room the file system still
- * gives us (avail) and whether the store refuses new shards (full). */
+ * takes of it, the store's shard count, the file system's bytes in use
+ * and still available to us (as df counts them) and whether the store
+ * refuses new shards (full). */
 static void space(struct osd *o, uint64_t *capacity, uint64_t *used,
-		  uint64_t *shards, uint64_t *avail, int *full)
+		  uint64_t *shards, uint64_t *fs_used, uint64_t *avail,
+		  int *full)
 {
 	struct store_stats st;
 	struct statvfs sv;
@@ -734,9 +736,12 @@ static void space(struct osd *o, uint64_t *capacity, uint64_t *used,
 	*shards = st.shards;
 	*full = st.full;
 	*capacity = 0;
+	*fs_used = 0;
 	*avail = 0;
 	if (statvfs(o->cfg->data_dir, &sv) == 0) {
 		*capacity = (uint64_t)sv.f_blocks * sv.f_frsize;
+		*fs_used = (uint64_t)(sv.f_blocks - MIN(sv.f_bfree, sv.f_blocks)) *
+			   sv.f_frsize;
 		*avail = (uint64_t)sv.f_bavail * sv.f_frsize;
 	}
 }
@@ -745,7 +750,7 @@ static void send_boot(struct osd *o)
 {
 	const struct osd_super *sb = store_super(o->store);
 	struct wire_osd_boot b;
-	uint64_t shards, avail;
+	uint64_t shards, fs_used, avail;
 	struct wbuf w;
 	int full;
 
@@ -754,7 +759,7 @@ static void send_boot(struct osd *o)
 	memcpy(b.uuid, sb->uuid, 16);
 	b.osd_id = sb->osd_id == SUPER_NO_ID ? WIRE_OSD_NEW : sb->osd_id;
 	b.weight = o->weight;
-	space(o, &b.capacity, &b.used, &shards, &avail, &full);
+	space(o, &b.capacity, &b.used, &shards, &fs_used, &avail, &full);
 	snprintf(b.host, sizeof(b.host), "%s", o->host);
 	snprintf(b.addr, sizeof(b.addr), "%s", o->addr);
 	wbuf_init_alloc(&w, &net_wbuf_alloc);
@@ -774,7 +779,8 @@ static void send_heartbeat(struct osd *o)
 
 	memset(&h, 0, sizeof(h));
 	h.osd_id = o->osd_id;
-	space(o, &h.capacity, &h.used, &h.shards, &h.avail, &full);
+	space(o, &h.capacity, &h.used, &h.shards, &h.fs_used, &h.avail,
+	      &full);
 	h.flags = full ? WIRE_HB_FULL : 0;
 	if (o->rec)
 		recov_report(o->rec, &h);

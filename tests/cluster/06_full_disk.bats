@@ -3,7 +3,8 @@
 # loop device this file makes and removes).  Filling the cluster fills it
 # first: the OSD says so in one log line, keeps serving, health names it,
 # puts go on (its shards are written degraded) and every file reads back;
-# once files are removed it takes shards again.
+# once files are removed it takes shards again.  Then the MDS's folder
+# moves to a 6 MiB file system and fills up with metadata.
 
 load helpers
 
@@ -36,7 +37,10 @@ teardown_file() {
 	# and the loop device this file made, then the folder.
 	"$VCLUSTER" stop --dir "$VC_DIR" >/dev/null 2>&1
 	if mountpoint -q "$VC_DIR/osd.5"; then umount "$VC_DIR/osd.5"; fi
-	if [ -s "$VC_DIR/loopdev" ]; then losetup -d "$(cat "$VC_DIR/loopdev")" 2>/dev/null; fi
+	if mountpoint -q "$VC_DIR/mds"; then umount "$VC_DIR/mds"; fi
+	for f in "$VC_DIR/loopdev" "$VC_DIR/loopdev.mds"; do
+		if [ -s "$f" ]; then losetup -d "$(cat "$f")" 2>/dev/null; fi
+	done
 	cluster_stop
 }
 
@@ -109,4 +113,50 @@ healthy() { [ "$(health)" = HEALTH_OK ]; }
 		ctl get "/$f" "$WORK/back"
 		[ "$(sha "$WORK/$f")" = "$(sha "$WORK/back")" ]
 	done
+}
+
+@test "the MDS's disk fills up: one log line, a clear error, reads go on; space freed, changes again" {
+	# The MDS moves to a 6 MiB file system of its own, with 1 MiB of
+	# ballast to free later.
+	"$VCLUSTER" stop --dir "$VC_DIR" >/dev/null
+	truncate -s 6M "$VC_DIR/mds.img"
+	mkfs.ext4 -q -F -m 0 "$VC_DIR/mds.img"
+	mv "$VC_DIR/mds" "$VC_DIR/mds.old"
+	mkdir "$VC_DIR/mds"
+	losetup -f --show "$VC_DIR/mds.img" >"$VC_DIR/loopdev.mds"
+	mount "$(cat "$VC_DIR/loopdev.mds")" "$VC_DIR/mds"
+	cp -a "$VC_DIR/mds.old/." "$VC_DIR/mds/"
+	rm -rf "$VC_DIR/mds.old"
+	head -c 1M /dev/zero >"$VC_DIR/mds/ballast"
+	vc start >/dev/null
+	make_file "$WORK/keep" 3000000
+	ctl put "$WORK/keep" /keep
+	# 20,000 empty files: more metadata than the disk holds.
+	mkdir -p "$WORK/many"
+	for d in $(seq 40); do
+		mkdir "$WORK/many/d$d"
+		(cd "$WORK/many/d$d" && touch $(seq -f "e%g" 500))
+	done
+	run timeout 120 "$BIN/storectl" put -r "$WORK/many" /many
+	[ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+	echo "$output"
+	# One error from the MDS, then where the copy stopped: not one line
+	# per file that could not fit.
+	echo "$output" | grep -q "No space left on device"
+	[ "${#lines[@]}" -eq 2 ]
+	echo "${lines[1]}" | grep -q "no room for more: stopped copying after"
+	kill -0 "$(cat "$VC_DIR/run/mds.pid")"
+	[ "$(grep -c "the MDS's disk is full" "$VC_DIR/log/mds.log")" -eq 1 ]
+	# Reads go on; health says why it is not OK.
+	ctl ls / | grep -q keep
+	rm -f "$WORK/back"
+	ctl get /keep "$WORK/back"
+	[ "$(sha "$WORK/keep")" = "$(sha "$WORK/back")" ]
+	[ "$(health)" = HEALTH_ERR ]
+	ctl status | grep -q "the MDS's disk is full"
+	# Space freed: the next change commits, and health forgets it.
+	rm -f "$VC_DIR/mds/ballast"
+	ctl mkdir /after-full
+	grep -q "the MDS's disk has room again" "$VC_DIR/log/mds.log"
+	wait_for 30 healthy || { ctl status; false; }
 }

@@ -116,6 +116,7 @@ static int heartbeat(uint32_t id, uint64_t used, uint64_t queued)
 	hb.osd_id = id;
 	hb.capacity = 1000ull << 30;
 	hb.used = used;
+	hb.fs_used = used;
 	hb.avail = hb.capacity - used;
 	hb.recovery_queued = queued;
 	wbuf_init(&w);
@@ -138,6 +139,7 @@ static int report(uint32_t id, uint64_t pass_epoch, uint64_t degraded,
 	hb.osd_id = id;
 	hb.capacity = 1000ull << 30;
 	hb.used = 10ull << 30;
+	hb.fs_used = hb.used;
 	hb.avail = hb.capacity - hb.used;
 	hb.shards = shards;
 	hb.pass_epoch = pass_epoch;
@@ -166,6 +168,7 @@ static int space_report(uint32_t id, uint64_t avail, uint32_t flags)
 	hb.osd_id = id;
 	hb.capacity = 1000ull << 30;
 	hb.used = 10ull << 30;
+	hb.fs_used = hb.capacity - avail;
 	hb.avail = avail;
 	hb.flags = flags;
 	hb.shards = 9;
@@ -775,6 +778,16 @@ static void test_status(void **state)
 	status(&st);
 	assert_int_equal(st.health, WIRE_HEALTH_OK);
 	assert_string_equal(st.summary, "");
+	/* The MDS's own disk full (what write_phase records): ERR. */
+	M->db.full = 1;
+	M->db.refused = 3;
+	status(&st);
+	assert_int_equal(st.health, WIRE_HEALTH_ERR);
+	assert_non_null(strstr(st.summary, "the MDS's disk is full"));
+	assert_non_null(strstr(st.summary, "(3 so far)"));
+	M->db.full = 0;
+	status(&st);
+	assert_int_equal(st.health, WIRE_HEALTH_OK);
 }
 
 static void test_statfs_and_ping(void **state)

@@ -377,7 +377,8 @@ static void test_boot_heartbeat(void **state)
 	struct wire_heartbeat hb = { .osd_id = 3, .capacity = 100,
 				     .used = 50, .shards = 7,
 				     .recovery_bytes = 1,
-				     .recovery_queued = 2, .avail = 9,
+				     .recovery_queued = 2, .fs_used = 8,
+				     .avail = 9,
 				     .flags = WIRE_HB_FULL },
 			     hbb;
 	struct wbuf w;
@@ -437,6 +438,7 @@ static void test_boot_heartbeat(void **state)
 	assert_int_equal(hbb.shards, 7);
 	assert_int_equal(hbb.recovery_bytes, 1);
 	assert_int_equal(hbb.recovery_queued, 2);
+	assert_int_equal(hbb.fs_used, 8);
 	assert_int_equal(hbb.avail, 9);
 	assert_int_equal(hbb.flags, WIRE_HB_FULL);
 	frame_check(WIRE_HEARTBEAT, 0, 0, &w);

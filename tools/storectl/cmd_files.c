@@ -50,6 +50,9 @@ struct job {
 	struct progress prog;
 	int errors;
 	int put; /* direction */
+	/* A put failed for lack of space (-ENOSPC): every later file would
+	 * fail the same way, so the copy stops (under mu). */
+	int full;
 };
 
 static int job_add(struct job *j, const struct item *it)
@@ -173,7 +176,7 @@ static void *copy_worker(void *arg)
 		pthread_mutex_lock(&j->mu);
 		while (j->next < j->n && j->items[j->next].kind == ITEM_DIR)
 			j->next++;
-		if (j->next >= j->n) {
+		if (j->next >= j->n || j->full) {
 			pthread_mutex_unlock(&j->mu);
 			return NULL;
 		}
@@ -187,7 +190,15 @@ static void *copy_worker(void *arg)
 		if (rc) {
 			const char *e = store_last_error();
 
-			job_error(j, e[0] ? e : "copy failed", NULL);
+			/* After the first "no space", only the one error: the
+			 * others are the same sentence again. */
+			pthread_mutex_lock(&j->mu);
+			rc = rc == -ENOSPC && j->full ? 0 : rc;
+			if (rc == -ENOSPC)
+				j->full = 1;
+			pthread_mutex_unlock(&j->mu);
+			if (rc)
+				job_error(j, e[0] ? e : "copy failed", NULL);
 		} else {
 			pthread_mutex_lock(&j->mu);
 			j->prog.files++;
@@ -244,6 +255,8 @@ static int put_walk(struct job *j, const char *local, uint64_t parent,
 		if (rc == 0 && !S_ISDIR(attr.mode))
 			rc = store_fail(-ENOTDIR, "%s exists and is not a "
 					"folder", remote);
+		if (rc == -ENOSPC)
+			j->full = 1;
 		if (rc)
 			return ctl_lib_error(rc, remote);
 		n = scandir(local, &ents, NULL, alphasort);
@@ -254,7 +267,7 @@ static int put_walk(struct job *j, const char *local, uint64_t parent,
 			const char *e = ents[i]->d_name;
 			char lp[PATH_MAX], rp[STORE_PATH_MAX + 1];
 
-			if (strcmp(e, ".") && strcmp(e, "..")) {
+			if (!j->full && strcmp(e, ".") && strcmp(e, "..")) {
 				snprintf(lp, sizeof(lp), "%s/%s", local, e);
 				if (path_join(rp, remote, e))
 					errs += ctl_error("path too long: %s/%s",
@@ -342,12 +355,18 @@ int cmd_put(int argc, char **argv)
 			}
 			snprintf(rbase, sizeof(rbase), "%s", remote);
 		}
-		errs += put_walk(&j, local, parent, name, rbase, recursive,
-				 &total);
+		if (!j.full)
+			errs += put_walk(&j, local, parent, name, rbase,
+					 recursive, &total);
 	}
 	progress_start(&j.prog, "put", total);
-	run_workers(&j, copy_worker, j.n);
+	if (!j.full)
+		run_workers(&j, copy_worker, j.n);
 	progress_end(&j.prog);
+	if (j.full)
+		errs += ctl_error("the cluster has no room for more: stopped "
+				  "copying after %llu files",
+				  (unsigned long long)j.prog.files);
 	errs += j.errors;
 	job_free(&j);
 	pthread_mutex_destroy(&j.mu);
