@@ -363,7 +363,8 @@ int cmd_put(int argc, char **argv)
 	if (!j.full)
 		run_workers(&j, copy_worker, j.n);
 	progress_end(&j.prog);
-	if (j.full)
+	/* With one file the error already said it all. */
+	if (j.full && j.n > 1)
 		errs += ctl_error("the cluster has no room for more: stopped "
 				  "copying after %llu files",
 				  (unsigned long long)j.prog.files);
