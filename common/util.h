@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -17,6 +18,19 @@
 #define ALIGN_UP(n, a) (((n) + (a) - 1) & ~((__typeof__(n))(a) - 1))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* A file system as df counts it, from its statvfs: bytes in use (blocks
+ * not free) and bytes still available to an unprivileged writer. */
+static inline uint64_t statvfs_used_bytes(const struct statvfs *sv)
+{
+	return (uint64_t)(sv->f_blocks - MIN(sv->f_bfree, sv->f_blocks)) *
+	       sv->f_frsize;
+}
+
+static inline uint64_t statvfs_avail_bytes(const struct statvfs *sv)
+{
+	return (uint64_t)sv->f_bavail * sv->f_frsize;
+}
 
 /* Monotonic clock in nanoseconds: for timeouts and rates, never for dates. */
 static inline uint64_t now_ns(void)

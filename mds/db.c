@@ -293,9 +293,8 @@ int db_disk_space(const struct mds_db *db, uint64_t *used, uint64_t *avail)
 		return -ENOENT;
 	if (statvfs(path, &sv))
 		return -errno;
-	*used = (uint64_t)(sv.f_blocks - MIN(sv.f_bfree, sv.f_blocks)) *
-		sv.f_frsize;
-	*avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	*used = statvfs_used_bytes(&sv);
+	*avail = statvfs_avail_bytes(&sv);
 	return 0;
 }
 

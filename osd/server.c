@@ -740,9 +740,8 @@ static void space(struct osd *o, uint64_t *capacity, uint64_t *used,
 	*avail = 0;
 	if (statvfs(o->cfg->data_dir, &sv) == 0) {
 		*capacity = (uint64_t)sv.f_blocks * sv.f_frsize;
-		*fs_used = (uint64_t)(sv.f_blocks - MIN(sv.f_bfree, sv.f_blocks)) *
-			   sv.f_frsize;
-		*avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+		*fs_used = statvfs_used_bytes(&sv);
+		*avail = statvfs_avail_bytes(&sv);
 	}
 }
 

@@ -106,24 +106,37 @@ static int boot(int n, const char *host, const uint8_t *cluster,
 	return rc;
 }
 
-static int heartbeat(uint32_t id, uint64_t used, uint64_t queued)
+/* Send hb as osd.id's HEARTBEAT; returns the call's result. */
+static int send_hb(const struct wire_heartbeat *hb)
 {
-	struct wire_heartbeat hb;
 	struct wbuf w;
 	int rc;
 
-	memset(&hb, 0, sizeof(hb));
-	hb.osd_id = id;
-	hb.capacity = 1000ull << 30;
-	hb.used = used;
-	hb.fs_used = used;
-	hb.avail = hb.capacity - used;
-	hb.recovery_queued = queued;
 	wbuf_init(&w);
-	wire_enc_heartbeat(&w, &hb);
+	wire_enc_heartbeat(&w, hb);
 	rc = call(WIRE_HEARTBEAT, &w);
 	wbuf_free(&w);
 	return rc;
+}
+
+/* A heartbeat of osd.id with a 1000 GiB disk of which used is taken. */
+static void hb_init(struct wire_heartbeat *hb, uint32_t id, uint64_t used)
+{
+	memset(hb, 0, sizeof(*hb));
+	hb->osd_id = id;
+	hb->capacity = 1000ull << 30;
+	hb->used = used;
+	hb->fs_used = used;
+	hb->avail = hb->capacity - used;
+}
+
+static int heartbeat(uint32_t id, uint64_t used, uint64_t queued)
+{
+	struct wire_heartbeat hb;
+
+	hb_init(&hb, id, used);
+	hb.recovery_queued = queued;
+	return send_hb(&hb);
 }
 
 /* A heartbeat carrying a recovery report (docs/recovery.md). */
@@ -132,15 +145,8 @@ static int report(uint32_t id, uint64_t pass_epoch, uint64_t degraded,
 		  uint64_t shards)
 {
 	struct wire_heartbeat hb;
-	struct wbuf w;
-	int rc;
 
-	memset(&hb, 0, sizeof(hb));
-	hb.osd_id = id;
-	hb.capacity = 1000ull << 30;
-	hb.used = 10ull << 30;
-	hb.fs_used = hb.used;
-	hb.avail = hb.capacity - hb.used;
+	hb_init(&hb, id, 10ull << 30);
 	hb.shards = shards;
 	hb.pass_epoch = pass_epoch;
 	hb.degraded = degraded;
@@ -148,39 +154,26 @@ static int report(uint32_t id, uint64_t pass_epoch, uint64_t degraded,
 	hb.unfound = unfound;
 	hb.bytes_left = left;
 	hb.shards_moved = 3;
-	wbuf_init(&w);
-	wire_enc_heartbeat(&w, &hb);
-	rc = call(WIRE_HEARTBEAT, &w);
-	wbuf_free(&w);
-	return rc;
+	return send_hb(&hb);
 }
 
-/* Every up OSD reports a clean pass at the current epoch. */
 /* A clean report from osd.id whose disk has avail bytes left of its
  * 1000 GiB, with heartbeat flags (WIRE_HB_FULL). */
 static int space_report(uint32_t id, uint64_t avail, uint32_t flags)
 {
 	struct wire_heartbeat hb;
-	struct wbuf w;
-	int rc;
 
-	memset(&hb, 0, sizeof(hb));
-	hb.osd_id = id;
-	hb.capacity = 1000ull << 30;
-	hb.used = 10ull << 30;
+	hb_init(&hb, id, 10ull << 30);
 	hb.fs_used = hb.capacity - avail;
 	hb.avail = avail;
 	hb.flags = flags;
 	hb.shards = 9;
 	hb.pass_epoch = mds_epoch(M);
 	hb.shards_moved = 3;
-	wbuf_init(&w);
-	wire_enc_heartbeat(&w, &hb);
-	rc = call(WIRE_HEARTBEAT, &w);
-	wbuf_free(&w);
-	return rc;
+	return send_hb(&hb);
 }
 
+/* Every up OSD reports a clean pass at the current epoch. */
 static void all_clean(void)
 {
 	for (uint32_t i = 0; i < M->om.map.n_osds; i++)
