@@ -1,10 +1,13 @@
 /*
  * auth.c -- caps, tickets, file caps, frame signatures, replay windows and
- * nonces: see auth.h.  Every cryptographic step is a libsodium call.
+ * nonces: see auth.h.  Every cryptographic step is a libsodium call but
+ * one: the AES-256-GCM tag of an unsealed frame, which gmac.c computes
+ * (the same tag, five times faster).
  */
 #include "auth.h"
 #include "buf.h"
 #include "crc.h"
+#include "gmac.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,10 +22,17 @@ static const char kdf_ctx[crypto_kdf_CONTEXTBYTES] = { 'S', 'T', 'R', 'a',
 #define TICKET_VERSION 1
 #define TICKET_PLAIN_MAX (4 + 8 * 4 + AUTH_KEY_LEN + 1 + STORE_ENTITY_MAX)
 #define XNONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+_Static_assert(AUTH_KEY_LEN == GMAC_KEY_LEN &&
+		       AUTH_NONCE_LEN == GMAC_NONCE_LEN &&
+		       AUTH_TAG_LEN == GMAC_TAG_LEN,
+	       "gmac.c computes AES-256-GCM tags with auth.h's sizes");
 
 int auth_init(void)
 {
-	return sodium_init() < 0 ? -EIO : 0;
+	if (sodium_init() < 0)
+		return -EIO;
+	gmac_init();
+	return 0;
 }
 
 uint8_t auth_suite_default(void)
@@ -296,6 +306,19 @@ static int aead(int enc, uint8_t suite, const uint8_t *key,
 	if (suite == AUTH_SUITE_AES256GCM) {
 		if (!crypto_aead_aes256gcm_is_available())
 			return -EBADMSG;
+		if (!mlen) {
+			/* An unsealed frame: GMAC, the bulk of all signing. */
+			uint8_t t[GMAC_TAG_LEN];
+			int bad;
+
+			if (gmac_tag(key, nonce, ad, adlen, enc ? tag : t))
+				return -EBADMSG;
+			if (enc)
+				return 0;
+			bad = crypto_verify_16(t, tag);
+			sodium_memzero(t, sizeof(t));
+			return bad ? -EBADMSG : 0;
+		}
 		if (enc)
 			return crypto_aead_aes256gcm_encrypt_detached(
 				       m, tag, &tl, m, mlen, ad, adlen, NULL,
