@@ -368,8 +368,11 @@ static int self_test(void)
 
 static void decide(void)
 {
-	fast_on = cpu_has_fast() && crypto_aead_aes256gcm_is_available() &&
-		  self_test();
+	/* libsodium detects the CPU's AES-NI in sodium_init(): before it,
+	 * crypto_aead_aes256gcm_is_available() says no (and the self-test
+	 * needs libsodium's tag).  It is idempotent and thread-safe. */
+	fast_on = sodium_init() >= 0 && cpu_has_fast() &&
+		  crypto_aead_aes256gcm_is_available() && self_test();
 }
 
 int gmac_init(void)

@@ -28,8 +28,8 @@
 
 /* Decide which path gmac_tag() takes: the fast one if the CPU has AES-NI,
  * PCLMULQDQ, AVX2 and VPCLMULQDQ and its self-test against libsodium
- * passes, else libsodium.  Idempotent and thread-safe; sodium_init() must
- * have succeeded.  Returns 1 if the fast path is on, 0 if not. */
+ * passes, else libsodium.  Idempotent and thread-safe (it calls
+ * sodium_init() itself).  Returns 1 if the fast path is on, 0 if not. */
 int gmac_init(void);
 
 /* Compute into tag the AES-256-GCM tag of ad (adlen bytes) with an empty
