@@ -148,8 +148,9 @@ FAST static __m128i ghash_reduce(__m128i lo, __m128i hi)
 	lo = _mm_or_si128(lo, t7);
 	hi = _mm_or_si128(hi, t8);
 	hi = _mm_or_si128(hi, t9);
-	/* First phase: fold the low 32-bit word's multiples of x^-7, x^-2,
-	 * x^-1 (the shifts by 31, 30 and 25). */
+	/* First phase: the parts of the low half's multiples by the
+	 * polynomial's x, x^2 and x^7 terms that cross 32-bit words (hence
+	 * left shifts by 32 - 1, 32 - 2 and 32 - 7). */
 	t7 = _mm_slli_epi32(lo, 31);
 	t8 = _mm_slli_epi32(lo, 30);
 	t9 = _mm_slli_epi32(lo, 25);
@@ -158,7 +159,8 @@ FAST static __m128i ghash_reduce(__m128i lo, __m128i hi)
 	t8 = _mm_srli_si128(t7, 4);
 	t7 = _mm_slli_si128(t7, 12);
 	lo = _mm_xor_si128(lo, t7);
-	/* Second phase: the shifts by 1, 2 and 7 of the polynomial. */
+	/* Second phase: the in-word parts of the same terms (right shifts
+	 * by 1, 2 and 7), plus what the first phase carried out. */
 	t2 = _mm_srli_epi32(lo, 1);
 	t4 = _mm_srli_epi32(lo, 2);
 	t5 = _mm_srli_epi32(lo, 7);
