@@ -12,8 +12,8 @@
  *
  * needs one shift and one reduction for n blocks: the products are summed
  * unreduced.  With VPCLMULQDQ each 256-bit register holds two blocks and
- * two powers, so 16 blocks take 32 multiplies (4 per block: schoolbook,
- * which on these cores beats Karatsuba's 3 plus the extra shuffles) and one
+ * two powers, so 16 blocks take 32 multiplies (4 per block, schoolbook:
+ * Karatsuba's 3 plus its extra shuffles measured no faster here) and one
  * reduction, and the only serial chain is one reduction per 256 bytes.
  *
  * Only the tag of associated data is computed (the message is empty): the
@@ -35,9 +35,10 @@
 #define GMAC_X86 0
 #endif
 
-/* Blocks a reduction on the fast path: 16 (256 bytes) keeps 32
- * VPCLMULQDQs in flight per reduction, enough to hide the reduction's
- * latency; more powers buy nothing on 2-wide cores. */
+/* Blocks a reduction on the fast path: 16 (256 bytes) puts 32
+ * independent VPCLMULQDQs between one reduction (the serial chain) and the
+ * next, and needs 16 powers of H per tag (16 multiplies of setup, small
+ * next to a frame of a few KiB or more). */
 #define GMAC_BLOCKS 16
 
 /* Inputs the self-test compares: lengths 0..GMAC_TEST_SHORT, and a few
