@@ -37,7 +37,7 @@
 
 /* Blocks a reduction on the fast path: 16 (256 bytes) puts 32
  * independent VPCLMULQDQs between one reduction (the serial chain) and the
- * next, and needs 16 powers of H per tag (16 multiplies of setup, small
+ * next, and needs 16 powers of H per tag (15 multiplies of setup, small
  * next to a frame of a few KiB or more). */
 #define GMAC_BLOCKS 16
 
