@@ -333,9 +333,14 @@ int sfs_file_open(struct sfs *fs, struct sfs_inode *in,
 
 void sfs_file_release_wait(struct sfs_inode *in)
 {
-	struct sfs_ra_set *ra = in->f ? ra_of(in->f) : NULL;
+	struct sfs_ra_set *ra;
 
-	while (ra && ra->busy)
+	/* The wait drops in->mu, and meanwhile another handle's release may
+	 * free in->f and its read-ahead set (it waits for the same jobs, and
+	 * the broadcast wakes both): so in->f and its set are looked up
+	 * afresh after every wake, never kept across the wait (ASan caught
+	 * the kept pointer read after the free, in storefsx's reopens). */
+	while (in->f && (ra = ra_of(in->f)) && ra->busy)
 		pthread_cond_wait(&ra->cv, &in->mu);
 }
 

@@ -217,7 +217,8 @@ int sfs_file_open(struct sfs *fs, struct sfs_inode *in,
 		  const struct wire_attr *a, const void *idata,
 		  uint32_t ilen);
 
-/* Wait until no read-ahead of in->f is in flight (in->mu held). */
+/* Wait until no read-ahead of in->f is in flight (in->mu held; dropped
+ * while waiting, so in->f may be another file or NULL on return). */
 void sfs_file_release_wait(struct sfs_inode *in);
 
 /* Drop in->f after the last release (in->mu held, nothing dirty). */
