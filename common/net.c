@@ -537,6 +537,45 @@ static int conn_try_send(struct rpc_engine *e, struct rpc_conn *c)
 	return 1;
 }
 
+/* Complete every call waiting in p's queue with status: a call on one of
+ * its connections just failed with it (not connected, or no answer in
+ * time), so the peer is not serving, and the calls behind it would only
+ * wait out the same deadline one pool-full at a time. */
+static void peer_fail_queue(struct rpc_peer *p, int status)
+{
+	while (p->wait_head) {
+		struct rpc_call *call = p->wait_head;
+
+		p->wait_head = call->next;
+		call->next = NULL;
+		call_complete(call, status);
+	}
+	p->wait_tail = NULL;
+}
+
+/* A call leaves the queue for connection c: its deadlines start now, so the
+ * time it waited behind the calls ahead of it (the peer was serving them)
+ * is not held against it.  Counting from submission failed whole queues
+ * at once on a slow but live OSD: a call dispatched after more than its
+ * send timeout in the queue found the connection still reconnecting and
+ * was failed "not reachable" at once, which closed the connection for
+ * the next one, and so on down the queue. */
+static void call_dispatch(struct rpc_call *call, struct rpc_conn *c)
+{
+	uint64_t now = now_ns();
+
+	call->next = NULL;
+	call->state = CALL_ON_CONN;
+	call->conn = c;
+	call->deadline_ns = now + (uint64_t)call->timeout_ms * 1000000ull;
+	call->send_deadline_ns =
+		call->send_timeout_ms && call->send_timeout_ms < call->timeout_ms ?
+			now + (uint64_t)call->send_timeout_ms * 1000000ull :
+			call->deadline_ns;
+	c->call = call;
+	c->sent = 0;
+}
+
 /* Move waiting calls onto idle connections and push unsent ones out. */
 static void peer_dispatch(struct rpc_engine *e, struct rpc_peer *p)
 {
@@ -545,14 +584,12 @@ static void peer_dispatch(struct rpc_engine *e, struct rpc_peer *p)
 		int rc;
 
 		if (!c->call && p->wait_head) {
-			c->call = p->wait_head;
-			p->wait_head = c->call->next;
+			struct rpc_call *call = p->wait_head;
+
+			p->wait_head = call->next;
 			if (!p->wait_head)
 				p->wait_tail = NULL;
-			c->call->next = NULL;
-			c->call->state = CALL_ON_CONN;
-			c->call->conn = c;
-			c->sent = 0;
+			call_dispatch(call, c);
 		}
 		if (!c->call || c->sent)
 			continue;
@@ -563,6 +600,8 @@ static void peer_dispatch(struct rpc_engine *e, struct rpc_peer *p)
 			c->call = NULL;
 			conn_close(c);
 			call_complete(call, rc == -ENOMEM ? -ENOMEM : -ENOTCONN);
+			if (rc != -ENOMEM)
+				peer_fail_queue(p, -ENOTCONN);
 			i--; /* this connection is free again: refill it */
 		}
 	}
@@ -664,11 +703,7 @@ static void engine_take_submits(struct rpc_engine *e, int *stop)
 
 		list = c->next;
 		c->next = NULL;
-		c->deadline_ns = now_ns() + (uint64_t)c->timeout_ms * 1000000ull;
-		c->send_deadline_ns =
-			c->send_timeout_ms && c->send_timeout_ms < c->timeout_ms ?
-				now_ns() + (uint64_t)c->send_timeout_ms * 1000000ull :
-				c->deadline_ns;
+		/* No deadline while queued: see call_dispatch(). */
 		c->state = CALL_QUEUED;
 		if (p->wait_tail)
 			p->wait_tail->next = c;
@@ -686,8 +721,6 @@ static int engine_expire(struct rpc_engine *e, int cancel_all)
 	struct rpc_peer *p;
 
 	for (p = peers_head(e); p; p = p->next) {
-		struct rpc_call **pp = &p->wait_head, *prev = NULL;
-
 		for (unsigned i = 0; i < p->max_conns; i++) {
 			struct rpc_conn *c = &p->conns[i];
 			struct rpc_call *call = c->call;
@@ -705,6 +738,9 @@ static int engine_expire(struct rpc_engine *e, int cancel_all)
 				conn_close(c);
 				call_complete(call, cancel_all ? -ECANCELED :
 						    sent ? -ETIMEDOUT : -ENOTCONN);
+				if (!cancel_all)
+					peer_fail_queue(p, sent ? -ETIMEDOUT :
+								  -ENOTCONN);
 			} else {
 				uint64_t d = c->sent ? call->deadline_ns :
 					     call->send_deadline_ns;
@@ -713,23 +749,11 @@ static int engine_expire(struct rpc_engine *e, int cancel_all)
 					next = d;
 			}
 		}
-		while (*pp) {
-			struct rpc_call *call = *pp;
-
-			if (cancel_all || call->deadline_ns <= now) {
-				*pp = call->next;
-				if (p->wait_tail == call)
-					p->wait_tail = prev;
-				call->next = NULL;
-				call_complete(call, cancel_all ? -ECANCELED :
-								 -ETIMEDOUT);
-				continue;
-			}
-			if (call->deadline_ns < next)
-				next = call->deadline_ns;
-			prev = call;
-			pp = &call->next;
-		}
+		/* Queued calls have no deadline of their own: each waits for
+		 * a call ahead of it, which has one, and a failure of any of
+		 * those fails the queue (peer_fail_queue()). */
+		if (cancel_all)
+			peer_fail_queue(p, -ECANCELED);
 	}
 	if (next == UINT64_MAX)
 		return -1;

@@ -131,7 +131,8 @@ struct rpc_call {
 	void *arg;
 	uint64_t req_id;  /* 0: the engine assigns one; else kept (retries) */
 	uint32_t send_timeout_ms; /* fail with -ENOTCONN if not on the wire
-				   * by then (0: timeout_ms) */
+				   * this long after it got a connection
+				   * (0: timeout_ms) */
 	/* Authentication, when the engine has a credential: the daemon the
 	 * request is for (AUTH_DEST_*), a file capability to attach, or
 	 * no_auth for the handshake's own unauthenticated calls. */
@@ -181,8 +182,12 @@ void rpc_engine_default_cred(struct auth_cred *cred);
 
 /* The peer for addr, created on first use (connections are opened lazily
  * and re-opened by themselves).  At most max_conns requests are in flight
- * to it at once; more wait in a queue, in order.  Returns 0 and *out, or
- * -EINVAL (bad address) / -ENOMEM.  Peers live as long as the engine. */
+ * to it at once; more wait in a queue, in order.  A call's timeouts count
+ * from when it leaves the queue for a connection; while queued it waits
+ * for the calls ahead, and when one of those fails (-ENOTCONN, or
+ * -ETIMEDOUT: no answer in time) every queued call fails with it at once.
+ * Returns 0 and *out, or -EINVAL (bad address) / -ENOMEM.  Peers live as
+ * long as the engine. */
 int rpc_peer_get(struct rpc_engine *e, const char *addr, unsigned max_conns,
 		 struct rpc_peer **out);
 

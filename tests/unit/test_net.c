@@ -24,7 +24,7 @@
 
 /* The server echoes the payload of WIRE_PING back; a payload starting with
  * "sleep" is answered only after every other request in hand (out of
- * order); "drop" is never answered. */
+ * order); "drop" is never answered; "pause" is answered after 100 ms. */
 struct echo_server {
 	struct net_server *srv;
 	pthread_t thread;
@@ -53,6 +53,8 @@ static void *echo_main(void *arg)
 				net_req_free(&req);
 				continue;
 			}
+			if (n >= 5 && !memcmp(p, "pause", 5))
+				usleep(100 * 1000); /* a slow server */
 			if (n >= 5 && !memcmp(p, "sleep", 5) && n_held < 64) {
 				held[n_held++] = req;
 				continue;
@@ -289,6 +291,78 @@ static void test_timeouts(void **state)
 	echo_stop(&es);
 }
 
+/* A call's deadline counts from when it gets a connection: ten calls of
+ * 300 ms each through ONE connection to a server that takes 100 ms per
+ * answer all succeed (the last waits 900 ms in the queue).  And a peer
+ * that does not answer fails its whole queue after one timeout, not one
+ * timeout per call. */
+static void test_queue_deadlines(void **state)
+{
+	enum { N = 10 };
+	static struct rpc_call calls[N];
+	struct echo_server es;
+	struct rpc_engine *e;
+	struct rpc_peer *p, *nobody;
+	struct rpc_group g;
+	uint64_t t0;
+	char addr[64];
+
+	(void)state;
+	echo_start(&es);
+	assert_int_equal(rpc_engine_create(&e), 0);
+	assert_int_equal(rpc_peer_get(e, es.addr, 1, &p), 0);
+	rpc_group_init(&g);
+	for (int i = 0; i < N; i++) {
+		make_ping(&calls[i], p, "pause", 5, 300);
+		rpc_group_submit(e, &g, &calls[i]);
+	}
+	rpc_group_wait(&g);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(rpc_result(&calls[i]), 0);
+		rpc_call_release(&calls[i]);
+	}
+	rpc_group_destroy(&g);
+
+	/* Never answered: the first call times out, the queue with it. */
+	rpc_group_init(&g);
+	t0 = now_ms();
+	for (int i = 0; i < N; i++) {
+		make_ping(&calls[i], p, "drop", 4, 300);
+		rpc_group_submit(e, &g, &calls[i]);
+	}
+	rpc_group_wait(&g);
+	assert_true(now_ms() - t0 < 1500);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(calls[i].status, -ETIMEDOUT);
+		rpc_call_release(&calls[i]);
+	}
+	rpc_group_destroy(&g);
+
+	/* Nobody listening: every call -ENOTCONN after about one timeout. */
+	snprintf(addr, sizeof(addr), "tcp://127.0.0.1:%d", free_port());
+	assert_int_equal(rpc_peer_get(e, addr, 2, &nobody), 0);
+	rpc_group_init(&g);
+	t0 = now_ms();
+	for (int i = 0; i < N; i++) {
+		make_ping(&calls[i], nobody, "anyone", 6, 300);
+		rpc_group_submit(e, &g, &calls[i]);
+	}
+	rpc_group_wait(&g);
+	assert_true(now_ms() - t0 < 1500);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(calls[i].status, -ENOTCONN);
+		rpc_call_release(&calls[i]);
+	}
+	rpc_group_destroy(&g);
+
+	/* The connection to the live server still works. */
+	make_ping(&calls[0], p, "after", 5, 5000);
+	assert_int_equal(rpc_call_wait(e, &calls[0]), 0);
+	rpc_call_release(&calls[0]);
+	rpc_engine_destroy(e);
+	echo_stop(&es);
+}
+
 /* Garbage frames (valid nanomsg framing, junk inside) are dropped and
  * counted; the server keeps answering everyone else. */
 static void test_garbage(void **state)
@@ -373,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_many_in_flight),
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_queue_deadlines),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_restart),
 	};
