@@ -87,11 +87,28 @@ rm -rf "$fuzzdir"
 bats_files=(tests/cluster/*.bats)
 [ $ONLY_LONG = 1 ] && bats_files=()
 [ $LONG = 1 ] && bats_files+=(tests/cluster/long/*.bats)
+# Each file's daemon logs are kept (helpers.bash cluster_stop) until the
+# file has run; when one of its cases failed, the lines that say why are
+# printed: sanitizer reports, crashes, and each log's last lines.
+logdir=$(mktemp -d /tmp/store-test-logs.XXXXXX)
+export STORE_TEST_LOGS="$logdir"
+show_logs() { # bats file
+	local f
+	for f in "$logdir/$(basename "$1" .bats)".*/*.log; do
+		[ -s "$f" ] || continue
+		printf '   -- %s\n' "${f#"$logdir"/}"
+		grep -n -A12 -E 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer|SUMMARY: (Address|Undefined)' "$f" |
+			head -40 | sed 's/^/      /'
+		tail -8 "$f" | sed 's/^/      /'
+	done
+}
 for b in "${bats_files[@]}"; do
 	[ -f "$b" ] || continue
 	note "cluster: $b"
 	out=$(bats --tap "$b" 2>&1)
 	printf '%s\n' "$out" | sed 's/^/   /'
+	grep -q '^not ok ' <<<"$out" && show_logs "$b"
+	rm -rf "${logdir:?}/$(basename "$b" .bats)".*
 	while read -r line; do
 		case "$line" in
 		"ok "*) record cluster "$b" 0 ;;
@@ -99,6 +116,8 @@ for b in "${bats_files[@]}"; do
 		esac
 	done <<<"$out"
 done
+
+rm -rf "$logdir"
 
 total_fail=0
 summary="SUMMARY:"

@@ -29,6 +29,13 @@ cluster_start() {
 cluster_stop() {
 	[ -n "${VC_DIR:-}" ] || return 0
 	"$VCLUSTER" stop --dir "$VC_DIR" >/dev/null 2>&1
+	# tests/run.sh sets STORE_TEST_LOGS: the daemons' logs outlive the
+	# cluster there, so a failure can be explained after the folder is gone.
+	if [ -n "${STORE_TEST_LOGS:-}" ] && [ -d "$VC_DIR/log" ]; then
+		local keep
+		keep="$STORE_TEST_LOGS/$(basename "${BATS_TEST_FILENAME:-cluster}" .bats).$(basename "$VC_DIR")"
+		mkdir -p "$keep" && cp -p "$VC_DIR"/log/*.log "$keep/" 2>/dev/null
+	fi
 	# Never descend into a mount that is still there.
 	if [ -z "${KEEP_CLUSTER:-}" ]; then rm -rf --one-file-system "$VC_DIR"; fi
 }
