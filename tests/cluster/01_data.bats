@@ -26,6 +26,33 @@ teardown_file() { cluster_stop; }
 	[ "$(ctl cat /c | sha256sum | cut -d' ' -f1)" = "$(sha "$WORK/c")" ]
 }
 
+@test "get into a FIFO or a device writes into it and leaves it in place" {
+	make_file "$WORK/d" 5000000
+	ctl put "$WORK/d" /d
+	mkfifo "$WORK/fifo"
+	# (timeout: a get that replaced the FIFO would leave this reader
+	# blocked in open() for ever)
+	timeout 30 sh -c 'sha256sum <"$1" | cut -d" " -f1' _ "$WORK/fifo" \
+		>"$WORK/fifo.sha" &
+	local reader=$!
+	run ctl get /d "$WORK/fifo"
+	# A get that failed before opening the FIFO must not leave the
+	# reader blocked in open().
+	[ "$status" -eq 0 ] || : >"$WORK/fifo"
+	wait "$reader" || true
+	[ "$status" -eq 0 ] || { echo "get into a FIFO: $output"; false; }
+	[ -p "$WORK/fifo" ]
+	[ "$(cat "$WORK/fifo.sha")" = "$(sha "$WORK/d")" ]
+	# A null device of the test's own (root only): `get X /dev/null`
+	# must not rename a regular file over the device node.
+	if mknod "$WORK/null" c 1 3 2>/dev/null; then
+		run ctl get /d "$WORK/null"
+		[ "$status" -eq 0 ] || { echo "get into a device: $output"; false; }
+		[ -c "$WORK/null" ]
+		[ -z "$(ls "$WORK" | grep storectl- || true)" ]
+	fi
+}
+
 @test "an overwrite replaces the content, larger and smaller" {
 	make_file "$WORK/o1" 9000000
 	make_file "$WORK/o2" 5000

@@ -378,15 +378,19 @@ int cmd_put(int argc, char **argv)
 
 /* Copy one cluster file to a local path, through a temporary file renamed
  * into place only when every byte was read and verified: a failed read
- * leaves no wrong bytes behind. */
+ * leaves no wrong bytes behind.  A device or FIFO already at the path is
+ * written into instead (its reader sees the bytes as they come).  Returns
+ * 0, or -errno with store_last_error() set. */
 static int get_file(struct job *j, const struct item *it, int to_stdout)
 {
 	struct store_client *c = ctl_client();
 	struct store_reader *r = NULL;
 	char tmp[PATH_MAX];
 	uint8_t *buf = NULL;
-	int fd = -1, rc;
+	int fd = -1, into_node = 0, rc;
+	struct stat st;
 
+	tmp[0] = '\0';
 	rc = store_reader_open(c, &it->attr, &r);
 	if (rc)
 		return rc;
@@ -397,6 +401,23 @@ static int get_file(struct job *j, const struct item *it, int to_stdout)
 	}
 	if (to_stdout) {
 		fd = STDOUT_FILENO;
+	} else if (stat(it->local, &st) == 0 && !S_ISREG(st.st_mode) &&
+		   !S_ISDIR(st.st_mode)) {
+		/* A device or a FIFO (/dev/null, a pipe): written into, as cp
+		 * does.  A temporary renamed over it would replace the device
+		 * node itself. */
+		if (S_ISSOCK(st.st_mode)) {
+			rc = store_fail(-EINVAL, "cannot write %s: it is a "
+					"socket", it->local);
+			goto out;
+		}
+		fd = open(it->local, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = store_fail(-errno, "cannot write %s: %s",
+					it->local, strerror(errno));
+			goto out;
+		}
+		into_node = 1;
 	} else {
 		int n = snprintf(tmp, sizeof(tmp), "%s.storectl-XXXXXX",
 				 it->local);
@@ -442,7 +463,11 @@ static int get_file(struct job *j, const struct item *it, int to_stdout)
 			pthread_mutex_unlock(&j->mu);
 		}
 	}
-	if (!to_stdout) {
+	if (into_node) {
+		rc = close(fd) < 0 ? store_fail(-errno, "cannot write %s: %s",
+						it->local, strerror(errno)) : 0;
+		fd = -1;
+	} else if (!to_stdout) {
 		struct timespec ts[2] = {
 			{ it->attr.atime_ns / 1000000000,
 			  it->attr.atime_ns % 1000000000 },
@@ -495,8 +520,17 @@ static void *get_worker(void *arg)
 		if (it->kind == ITEM_LINK) {
 			char target[STORE_PATH_MAX + 1];
 
+			struct stat st;
+
 			rc = store_readlink(ctl_client(), it->attr.ino, target);
-			if (rc == 0) {
+			if (rc == 0 && lstat(it->local, &st) == 0 &&
+			    !S_ISLNK(st.st_mode) && !S_ISREG(st.st_mode))
+				/* Never unlink a device, FIFO or folder to
+				 * put a link in its place. */
+				rc = store_fail(-EEXIST, "cannot make link %s: "
+						"something that is not a file "
+						"is there", it->local);
+			else if (rc == 0) {
 				unlink(it->local);
 				if (symlink(target, it->local) < 0)
 					rc = store_fail(-errno, "cannot make "
