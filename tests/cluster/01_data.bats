@@ -53,6 +53,32 @@ teardown_file() { cluster_stop; }
 	fi
 }
 
+@test "a get whose writes fail says so, stops and leaves nothing behind" {
+	make_file "$WORK/w" 20000000
+	ctl put "$WORK/w" /w
+	make_file "$WORK/w1" 100000
+	ctl put "$WORK/w1" /w1
+	# One chunk or many (the many go through the writer thread): the
+	# first write fails, the get ends with the reason, within seconds.
+	for f in /w /w1; do
+		run timeout 30 "$BIN/storectl" get "$f" /dev/full
+		[ "$status" -eq 1 ] || { echo "get $f /dev/full: $status $output"; false; }
+		echo "$output" | grep -q "cannot write /dev/full: No space left on device"
+	done
+	# A disk that fills up in the middle of the file (root only: a
+	# 6 MiB tmpfs of the test's own): the temporary file is removed.
+	mkdir "$WORK/tiny"
+	if mount -t tmpfs -o size=6m tmpfs "$WORK/tiny" 2>/dev/null; then
+		run timeout 30 "$BIN/storectl" get /w "$WORK/tiny/w"
+		local left
+		left=$(ls -A "$WORK/tiny")
+		umount "$WORK/tiny"
+		[ "$status" -eq 1 ] || { echo "get into a full tmpfs: $status $output"; false; }
+		echo "$output" | grep -q "No space left on device"
+		[ -z "$left" ] || { echo "left behind: $left"; false; }
+	fi
+}
+
 @test "an overwrite replaces the content, larger and smaller" {
 	make_file "$WORK/o1" 9000000
 	make_file "$WORK/o2" 5000

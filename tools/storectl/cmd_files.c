@@ -374,6 +374,201 @@ int cmd_put(int argc, char **argv)
 	return errs ? 1 : 0;
 }
 
+/* ---- the get's writer thread --------------------------------------------
+ *
+ * A file larger than one chunk is written by a thread of its own, from two
+ * buffers in turn: while it writes one (for a file in tmpfs or the page
+ * cache the kernel allocates and fills pages, often the slowest step of a
+ * get), the reader verifies and fills the other.  Invariant: a buffer is
+ * either the reader's (full == 0) or the writer's (full == 1); each side
+ * touches only its own, and hands it over under mu.  After a write error
+ * the writer keeps emptying buffers without writing, so the reader never
+ * waits for ever; it sees err and stops. */
+struct sink {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd;
+	uint8_t *buf[2];
+	size_t len[2];
+	int full[2];
+	int done; /* the reader has no more */
+	int err;  /* errno of the first failed write, or 0 */
+};
+
+/* Write len bytes of p to fd; 0 or an errno. */
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t m = write(fd, p, len);
+
+		if (m < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		p += m;
+		len -= (size_t)m;
+	}
+	return 0;
+}
+
+static void *sink_main(void *arg)
+{
+	struct sink *k = arg;
+	unsigned b = 0;
+
+	pthread_mutex_lock(&k->mu);
+	for (;;) {
+		while (!k->full[b] && !k->done)
+			pthread_cond_wait(&k->cv, &k->mu);
+		if (!k->full[b])
+			break; /* done, and nothing left */
+		pthread_mutex_unlock(&k->mu);
+		int e = k->err ? 0 : write_all(k->fd, k->buf[b], k->len[b]);
+		pthread_mutex_lock(&k->mu);
+		if (e && !k->err)
+			k->err = e;
+		k->full[b] = 0;
+		pthread_cond_broadcast(&k->cv);
+		b ^= 1;
+	}
+	pthread_mutex_unlock(&k->mu);
+	return NULL;
+}
+
+/* Start a writer to fd with two buffers of cap bytes.  0 or -errno. */
+static int sink_start(struct sink *k, int fd, size_t cap)
+{
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	k->fd = fd;
+	k->buf[0] = malloc(cap);
+	k->buf[1] = malloc(cap);
+	if (!k->buf[0] || !k->buf[1]) {
+		free(k->buf[0]);
+		free(k->buf[1]);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&k->mu, NULL);
+	pthread_cond_init(&k->cv, NULL);
+	rc = pthread_create(&k->th, NULL, sink_main, k);
+	if (rc) {
+		pthread_mutex_destroy(&k->mu);
+		pthread_cond_destroy(&k->cv);
+		free(k->buf[0]);
+		free(k->buf[1]);
+		return -rc;
+	}
+	return 0;
+}
+
+/* The reader's next empty buffer (b alternates 0, 1), once the writer has
+ * emptied it; NULL if a write failed (sink_finish() says why). */
+static uint8_t *sink_take(struct sink *k, unsigned b)
+{
+	uint8_t *p;
+
+	pthread_mutex_lock(&k->mu);
+	while (k->full[b] && !k->err)
+		pthread_cond_wait(&k->cv, &k->mu);
+	p = k->err ? NULL : k->buf[b];
+	pthread_mutex_unlock(&k->mu);
+	return p;
+}
+
+/* Hand buffer b, filled with len bytes, to the writer. */
+static void sink_give(struct sink *k, unsigned b, size_t len)
+{
+	pthread_mutex_lock(&k->mu);
+	k->len[b] = len;
+	k->full[b] = 1;
+	pthread_cond_broadcast(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+}
+
+/* Wait for every buffer given to be written and stop the writer.  Returns
+ * 0 or the errno of the first failed write. */
+static int sink_finish(struct sink *k)
+{
+	pthread_mutex_lock(&k->mu);
+	k->done = 1;
+	pthread_cond_broadcast(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+	pthread_join(k->th, NULL);
+	pthread_mutex_destroy(&k->mu);
+	pthread_cond_destroy(&k->cv);
+	free(k->buf[0]);
+	free(k->buf[1]);
+	return k->err;
+}
+
+/* Count n more bytes copied on the job's progress bar, if there is one. */
+static void get_progress(struct job *j, ssize_t n)
+{
+	if (!j)
+		return;
+	pthread_mutex_lock(&j->mu);
+	progress_add(&j->prog, (uint64_t)n);
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Copy every byte of r into fd (named what in errors).  A file of one
+ * chunk or less is read and written in turn; a larger one through the
+ * writer thread, so the write of one chunk overlaps the read of the next.
+ * Returns 0, or -errno with store_last_error() set. */
+static int get_copy(struct job *j, struct store_reader *r, int fd,
+		    uint64_t size, const char *what)
+{
+	struct sink sink;
+	uint8_t *buf = NULL;
+	unsigned b = 0;
+	ssize_t n;
+	int rc = 0, e = 0;
+
+	if (size <= COPY_CHUNK) {
+		buf = malloc(COPY_CHUNK);
+		if (!buf)
+			return store_fail(-ENOMEM, "out of memory");
+		while ((n = store_reader_read(r, buf, COPY_CHUNK)) > 0) {
+			e = write_all(fd, buf, (size_t)n);
+			if (e)
+				break;
+			get_progress(j, n);
+		}
+		free(buf);
+		if (n < 0 && !e)
+			return (int)n;
+		goto out;
+	}
+	rc = sink_start(&sink, fd, COPY_CHUNK);
+	if (rc)
+		return store_fail(rc, "cannot start a writer: %s",
+				  strerror(-rc));
+	for (;;) {
+		uint8_t *p = sink_take(&sink, b);
+
+		if (!p)
+			break; /* a write failed: sink_finish() says why */
+		n = store_reader_read(r, p, COPY_CHUNK);
+		if (n <= 0) {
+			rc = (int)n;
+			break;
+		}
+		sink_give(&sink, b, (size_t)n);
+		b ^= 1;
+		get_progress(j, n);
+	}
+	e = sink_finish(&sink);
+	if (rc)
+		return rc;
+out:
+	if (e)
+		return store_fail(-e, "cannot write %s: %s", what, strerror(e));
+	return 0;
+}
+
 /* ---- get ---------------------------------------------------------------*/
 
 /* Copy one cluster file to a local path, through a temporary file renamed
@@ -386,7 +581,6 @@ static int get_file(struct job *j, const struct item *it, int to_stdout)
 	struct store_client *c = ctl_client();
 	struct store_reader *r = NULL;
 	char tmp[PATH_MAX];
-	uint8_t *buf = NULL;
 	int fd = -1, into_node = 0, rc;
 	struct stat st;
 
@@ -394,11 +588,6 @@ static int get_file(struct job *j, const struct item *it, int to_stdout)
 	rc = store_reader_open(c, &it->attr, &r);
 	if (rc)
 		return rc;
-	buf = malloc(COPY_CHUNK);
-	if (!buf) {
-		rc = store_fail(-ENOMEM, "out of memory");
-		goto out;
-	}
 	if (to_stdout) {
 		fd = STDOUT_FILENO;
 	} else if (stat(it->local, &st) == 0 && !S_ISREG(st.st_mode) &&
@@ -434,35 +623,10 @@ static int get_file(struct job *j, const struct item *it, int to_stdout)
 			goto out;
 		}
 	}
-	for (;;) {
-		ssize_t n = store_reader_read(r, buf, COPY_CHUNK);
-		size_t off = 0;
-
-		if (n < 0) {
-			rc = (int)n;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		while (off < (size_t)n) {
-			ssize_t m = write(fd, buf + off, (size_t)n - off);
-
-			if (m < 0) {
-				if (errno == EINTR)
-					continue;
-				rc = store_fail(-errno, "cannot write %s: %s",
-						to_stdout ? "stdout" : it->local,
-						strerror(errno));
-				goto out;
-			}
-			off += (size_t)m;
-		}
-		if (j) {
-			pthread_mutex_lock(&j->mu);
-			progress_add(&j->prog, (uint64_t)n);
-			pthread_mutex_unlock(&j->mu);
-		}
-	}
+	rc = get_copy(j, r, fd, it->attr.size,
+		      to_stdout ? "stdout" : it->local);
+	if (rc)
+		goto out;
 	if (into_node) {
 		rc = close(fd) < 0 ? store_fail(-errno, "cannot write %s: %s",
 						it->local, strerror(errno)) : 0;
@@ -495,7 +659,6 @@ out:
 		close(fd);
 	if (!to_stdout && rc && tmp[0])
 		unlink(tmp);
-	free(buf);
 	store_reader_close(r);
 	return rc;
 }
