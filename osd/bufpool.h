@@ -6,11 +6,7 @@
  * 4 KiB on first touch (a 1 MiB shard: 256 faults, more than the copy),
  * so freed buffers are kept for reuse, up to a byte budget.  A buffer is
  * reused for a request of at most its size and at least 3/4 of it, so a
- * 4 KiB tombstone never pins a 64 MiB buffer.  Buffers of 64 KiB and up
- * (shard data) are carved from arenas backed by transparent huge pages
- * where the kernel has them: physically contiguous, so a 1 MiB disk
- * transfer is one or two segments instead of 256 (bufpool.c says why
- * that decides how deep a virtio disk can be driven).
+ * 4 KiB tombstone never pins a 64 MiB buffer.
  *
  * Not thread-safe: one pool per event loop.
  */
@@ -35,8 +31,5 @@ void bufpool_put(struct bufpool *p, void *buf, size_t cap);
 
 /* Bytes handed out and not yet returned (for tests and stats). */
 size_t bufpool_outstanding(const struct bufpool *p);
-
-/* Bytes of arena mappings held (for tests and stats). */
-size_t bufpool_mapped(const struct bufpool *p);
 
 #endif
