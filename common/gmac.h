@@ -8,9 +8,10 @@
  * blocks a reduction), and a put of 1 GiB at 4+2 signs 1.5 GB on the client
  * and verifies the same 1.5 GB on the OSDs: a fifth of a put's CPU.  This
  * module computes the very same tag with VPCLMULQDQ on 256-bit lanes and
- * sixteen blocks a reduction where the CPU has it, and falls back to
- * libsodium where it does not, so the wire format does not change and
- * either side may use either path.
+ * sixteen blocks a reduction where the CPU has it (512-bit lanes and 32
+ * blocks a reduction on frames of 4 KiB or more where it also has AVX-512
+ * F and BW), and falls back to libsodium where it does not, so the wire
+ * format does not change and either side may use either path.
  *
  * gmac_init() checks the fast path against libsodium on a few hundred
  * inputs before it is ever used (a wrong tag would make every peer refuse

@@ -2,7 +2,8 @@
  * test_gmac.c -- gmac_tag() is AES-256-GCM's tag of associated data with
  * an empty message: NIST's empty-input vector, and agreement with
  * libsodium (an independent implementation) at every length up to a few
- * main-loop turns, every alignment, random lengths up to 2 MiB and random
+ * main-loop turns, every alignment, every length around where the
+ * AVX-512 loop starts, random lengths up to 2 MiB and random
  * keys and nonces; a flipped bit anywhere changes the tag; and the signed
  * frames of auth.c still verify under libsodium's own decrypt.
  */
@@ -68,6 +69,35 @@ static void test_every_length(void **state)
 					 0);
 			assert_int_equal(
 				gmac_tag_sodium(k, n, buf + al, len, b), 0);
+			assert_memory_equal(a, b, 16);
+		}
+	}
+	free(buf);
+}
+
+/* Lengths 4096..5200 (where the AVX-512 loop starts: every count of
+ * blocks it leaves to the 256-bit loop and to the tail) at three
+ * alignments. */
+static void test_wide_lengths(void **state)
+{
+	enum { MINLEN = 4096, MAXLEN = 5200 };
+	static const size_t aligns[] = { 0, 1, 17 };
+	uint8_t *buf = malloc(MAXLEN + 32), k[32], n[12], a[16], b[16];
+
+	(void)state;
+	need_fast();
+	assert_non_null(buf);
+	randombytes_buf(buf, MAXLEN + 32);
+	randombytes_buf(k, sizeof(k));
+	randombytes_buf(n, sizeof(n));
+	for (size_t len = MINLEN; len <= MAXLEN; len++) {
+		for (size_t i = 0; i < 3; i++) {
+			assert_int_equal(
+				gmac_tag_fast(k, n, buf + aligns[i], len, a),
+				0);
+			assert_int_equal(gmac_tag_sodium(k, n, buf + aligns[i],
+							 len, b),
+					 0);
 			assert_memory_equal(a, b, 16);
 		}
 	}
@@ -167,6 +197,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nist_empty),
 		cmocka_unit_test(test_every_length),
+		cmocka_unit_test(test_wide_lengths),
 		cmocka_unit_test(test_long_random),
 		cmocka_unit_test(test_bit_flips),
 		cmocka_unit_test(test_sodium_accepts),
