@@ -14,6 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Seconds from now to t, both in ms, without overflow: t comes off the
+ * wire and may be anything (t - now can exceed int64_t's range). */
+static int64_t clock_off_s(int64_t t, int64_t now)
+{
+	/* The unsigned difference of the larger and the smaller is exact. */
+	if (t >= now)
+		return (int64_t)(((uint64_t)t - (uint64_t)now) / 1000);
+	return -(int64_t)(((uint64_t)now - (uint64_t)t) / 1000);
+}
+
 /* Tickets whose windows are kept: far more clients than one daemon serves
  * at once; ~800 bytes each. */
 #define TCACHE_CAP 4096
@@ -276,7 +286,7 @@ int auth_server_check(struct auth_server *s, uint8_t *frame, size_t len,
 		return drop(s, &s->st.stale, h, e->t.entity, why, whylen,
 			    "its sender's clock is %" PRId64 " s off ours: "
 			    "stale, replayed, or a clock to fix",
-			    (in.time_ms - now) / 1000);
+			    clock_off_s(in.time_ms, now));
 	if (e->win.max == 0 && in.time_ms < s->floor_ms)
 		return drop(s, &s->st.replayed, h, e->t.entity, why, whylen,
 			    "it predates what this daemon can check for "
