@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 struct store_client;
 
@@ -193,6 +194,21 @@ int store_reader_open(struct store_client *c, const struct wire_attr *file,
 		      struct store_reader **out);
 /* Read up to len bytes; returns the count (0 at the end) or -errno. */
 ssize_t store_reader_read(struct store_reader *r, void *buf, size_t len);
+/* Objects a caller of store_reader_next() may hold at once without
+ * cutting the read-ahead. */
+#define STORE_READER_HOLD 2
+/* Like store_reader_read() without the copy: describe the next bytes, at
+ * most max_len and never past the end of one object, as up to max_iov
+ * pieces of the reader's own buffers (and of read-only zeros) in iov[], for
+ * writev(), and move past them.  The pieces stay valid until
+ * store_reader_release(r, *ticket), which must follow every call that
+ * returned more than 0; holding the pieces of more than STORE_READER_HOLD
+ * objects makes the next call fail with -EBUSY.  Returns the count of
+ * bytes described (0 at the end), or -errno as store_reader_read(). */
+ssize_t store_reader_next(struct store_reader *r, struct iovec *iov,
+			  int max_iov, size_t max_len, int *n_iov,
+			  unsigned *ticket);
+void store_reader_release(struct store_reader *r, unsigned ticket);
 void store_reader_close(struct store_reader *r);
 
 /* Whole-object operations, for clients with their own caching (FUSE). */

@@ -19,6 +19,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -529,7 +530,12 @@ static void obj_get_collect(struct obj_get *og)
 			og->state[i] = SH_BAD;
 			continue;
 		}
-		if (verify_csums(r.data, r.data_len, r.csums)) {
+		/* The OSD checked these crcs when it read the blocks (it
+		 * answers an error, not data, when one fails); a verified
+		 * tag then vouches for every byte since.  Without keys, the
+		 * crcs are what catches damage on the way. */
+		if (!call->reply_verified &&
+		    verify_csums(r.data, r.data_len, r.csums)) {
 			snprintf(og->why[i], sizeof(og->why[i]),
 				 "%s: checksum mismatch", osd);
 			og->state[i] = SH_BAD;
@@ -1316,12 +1322,24 @@ out:
 
 /* ---- the sequential reader --------------------------------------------*/
 
+/*
+ * The ring holds the objects read ahead, oldest first from head: the first
+ * cur of its count slots are consumed (described in full by
+ * store_reader_next()) but may still be held by the caller (refs > 0);
+ * the rest are in flight or ready.  Invariants: cur <= count <= ring_cap;
+ * count - cur <= max_inflight (read-ahead is not cut by what the caller
+ * holds, up to STORE_READER_HOLD objects); the head slot is popped (its
+ * buffers freed) only once consumed and released.
+ */
 struct reader_slot {
 	uint64_t objno;
 	int hole;
 	struct wire_obj obj;
 	struct obj_get og;
 	int started;
+	int finished; /* obj_get_finish() ran; its result is in rc */
+	int rc;
+	unsigned refs; /* pieces handed out and not yet released */
 };
 
 struct store_reader {
@@ -1336,8 +1354,9 @@ struct store_reader {
 	size_t next_obj;    /* index into objs of the next object to start */
 	uint64_t next_objno; /* next object number to start */
 	unsigned max_inflight;
+	unsigned ring_cap; /* max_inflight + STORE_READER_HOLD */
 	struct reader_slot *ring;
-	unsigned head, count;
+	unsigned head, count, cur;
 };
 
 int store_reader_open(struct store_client *c, const struct wire_attr *file,
@@ -1404,7 +1423,8 @@ int store_reader_open(struct store_client *c, const struct wire_attr *file,
 			break;
 	}
 	r->max_inflight = c->objects_in_flight;
-	r->ring = calloc(r->max_inflight, sizeof(*r->ring));
+	r->ring_cap = r->max_inflight + STORE_READER_HOLD;
+	r->ring = calloc(r->ring_cap, sizeof(*r->ring));
 	if (!r->ring) {
 		rc = store_fail(-ENOMEM, "out of memory");
 		goto fail;
@@ -1418,13 +1438,15 @@ fail:
 	return rc;
 }
 
-/* Start reading ahead until the ring is full or the file ends. */
+/* Start reading ahead until max_inflight objects are in flight (or ready,
+ * not consumed), the ring is full, or the file ends. */
 static void reader_fill(struct store_reader *r)
 {
-	while (r->count < r->max_inflight &&
+	while (r->count - r->cur < r->max_inflight &&
+	       r->count < r->ring_cap &&
 	       r->next_objno * r->object_size < r->size) {
 		struct reader_slot *s =
-			&r->ring[(r->head + r->count) % r->max_inflight];
+			&r->ring[(r->head + r->count) % r->ring_cap];
 
 		memset(s, 0, sizeof(*s));
 		s->objno = r->next_objno++;
@@ -1451,65 +1473,150 @@ static void reader_fill(struct store_reader *r)
 	}
 }
 
+/* Free the consumed, released slots at the head of the ring. */
+static void reader_pop(struct store_reader *r)
+{
+	while (r->cur > 0 && r->ring[r->head].refs == 0) {
+		struct reader_slot *s = &r->ring[r->head];
+
+		if (s->started)
+			obj_get_free(&s->og);
+		s->started = 0;
+		r->head = (r->head + 1) % r->ring_cap;
+		r->count--;
+		r->cur--;
+	}
+}
+
+/* Zeros for holes and for bytes past an object's length. */
+static const uint8_t reader_zeros[16 * STORE_STRIPE_UNIT];
+
+/* Describe the inline file's bytes from pos, as store_reader_next(). */
+static ssize_t reader_next_inline(struct store_reader *r, struct iovec *iov,
+				  int max_iov, size_t max_len, int *n_iov)
+{
+	size_t n = r->pos < r->size ? MIN(max_len, r->size - r->pos) : 0;
+	size_t done = 0;
+	int ni = 0;
+
+	while (done < n && ni < max_iov) {
+		uint64_t at = r->pos + done;
+		size_t piece;
+
+		if (at < r->inline_len) {
+			piece = MIN(n - done, r->inline_len - at);
+			iov[ni].iov_base = r->inline_data + at;
+		} else {
+			piece = MIN(n - done, sizeof(reader_zeros));
+			iov[ni].iov_base = (void *)reader_zeros;
+		}
+		iov[ni++].iov_len = piece;
+		done += piece;
+	}
+	r->pos += done;
+	*n_iov = ni;
+	return (ssize_t)done;
+}
+
+ssize_t store_reader_next(struct store_reader *r, struct iovec *iov,
+			  int max_iov, size_t max_len, int *n_iov,
+			  unsigned *ticket)
+{
+	struct reader_slot *s;
+	struct obj_get *og;
+	uint64_t in_obj, n, done = 0;
+	unsigned idx;
+	int ni = 0;
+
+	*n_iov = 0;
+	*ticket = UINT_MAX;
+	if (max_iov < 1 || max_len == 0)
+		return -EINVAL;
+	if (r->inline_data)
+		return reader_next_inline(r, iov, max_iov, max_len, n_iov);
+	if (r->pos >= r->size)
+		return 0;
+	reader_pop(r);
+	reader_fill(r);
+	if (r->cur == r->count)
+		return r->count == r->ring_cap ? -EBUSY : 0;
+	idx = (r->head + r->cur) % r->ring_cap;
+	s = &r->ring[idx];
+	og = &s->og;
+	if (!s->hole && !s->finished) {
+		s->rc = og->error ? og->error : obj_get_finish(og);
+		s->finished = 1;
+	}
+	if (!s->hole && s->rc) {
+		if (!store_last_error()[0])
+			store_fail(s->rc, "read error in inode %llu",
+				   (unsigned long long)r->file.ino);
+		return s->rc;
+	}
+	in_obj = r->pos - s->objno * r->object_size;
+	n = MIN((uint64_t)r->object_size - in_obj, r->size - r->pos);
+	n = MIN(n, (uint64_t)max_len);
+	while (done < n && ni < max_iov) {
+		uint64_t off = in_obj + done;
+		uint64_t piece;
+
+		if (s->hole || off >= s->obj.length) {
+			piece = MIN(n - done, sizeof(reader_zeros));
+			iov[ni].iov_base = (void *)reader_zeros;
+		} else {
+			/* One stripe unit at most: the next lies in the next
+			 * shard. */
+			unsigned sh = layout_shard_of(og->k, off);
+			uint32_t so = layout_shard_off(og->k, off);
+
+			piece = MIN(n - done, STORE_STRIPE_UNIT -
+					      off % STORE_STRIPE_UNIT);
+			piece = MIN(piece, s->obj.length - off);
+			iov[ni].iov_base = (void *)(og->data[sh] +
+						    (so - og->base[sh]));
+		}
+		iov[ni++].iov_len = (size_t)piece;
+		done += piece;
+	}
+	r->pos += done;
+	s->refs++;
+	*ticket = idx;
+	if (r->pos - s->objno * r->object_size >= r->object_size ||
+	    r->pos >= r->size)
+		r->cur++; /* consumed: popped once every piece is released */
+	*n_iov = ni;
+	return (ssize_t)done;
+}
+
+void store_reader_release(struct store_reader *r, unsigned ticket)
+{
+	if (ticket >= r->ring_cap || !r->ring || r->ring[ticket].refs == 0)
+		return;
+	r->ring[ticket].refs--;
+	reader_pop(r);
+}
+
 ssize_t store_reader_read(struct store_reader *r, void *buf, size_t len)
 {
+	struct iovec iov[64];
 	uint8_t *dst = buf;
 	size_t done = 0;
 
-	if (r->inline_data) {
-		size_t n = r->pos < r->size ? MIN(len, r->size - r->pos) : 0;
-		size_t have = r->pos < r->inline_len ?
-				      MIN(n, r->inline_len - r->pos) : 0;
+	while (done < len) {
+		unsigned ticket;
+		int n_iov;
+		ssize_t n = store_reader_next(r, iov, 64, len - done, &n_iov,
+					      &ticket);
 
-		memcpy(buf, r->inline_data + r->pos, have);
-		memset((uint8_t *)buf + have, 0, n - have);
-		r->pos += n;
-		return (ssize_t)n;
-	}
-	while (done < len && r->pos < r->size) {
-		struct reader_slot *s;
-		uint64_t in_obj;
-		size_t n;
-		int rc;
-
-		reader_fill(r);
-		if (!r->count)
+		if (n < 0)
+			return n;
+		if (n == 0)
 			break;
-		s = &r->ring[r->head];
-		in_obj = r->pos - s->objno * r->object_size;
-		n = MIN(len - done, (size_t)(r->object_size - in_obj));
-		n = MIN(n, (size_t)(r->size - r->pos));
-		if (s->hole) {
-			memset(dst + done, 0, n);
-		} else {
-			rc = s->og.error ? s->og.error : obj_get_finish(&s->og);
-			if (rc) {
-				if (!store_last_error()[0])
-					store_fail(rc, "read error in inode %llu",
-						   (unsigned long long)r->file.ino);
-				return rc;
-			}
-			/* Past the object's valid bytes: zeros. */
-			if (in_obj < s->obj.length) {
-				size_t have = MIN(n, (size_t)(s->obj.length -
-							      in_obj));
-
-				obj_get_copy(&s->og, in_obj, (uint32_t)have,
-					     dst + done);
-				memset(dst + done + have, 0, n - have);
-			} else {
-				memset(dst + done, 0, n);
-			}
+		for (int i = 0; i < n_iov; i++) {
+			memcpy(dst + done, iov[i].iov_base, iov[i].iov_len);
+			done += iov[i].iov_len;
 		}
-		done += n;
-		r->pos += n;
-		if (r->pos - s->objno * r->object_size >= r->object_size ||
-		    r->pos >= r->size) {
-			if (s->started)
-				obj_get_free(&s->og);
-			r->head = (r->head + 1) % r->max_inflight;
-			r->count--;
-		}
+		store_reader_release(r, ticket);
 	}
 	return (ssize_t)done;
 }
@@ -1523,7 +1630,7 @@ void store_reader_close(struct store_reader *r)
 
 		if (s->started)
 			obj_get_free(&s->og);
-		r->head = (r->head + 1) % r->max_inflight;
+		r->head = (r->head + 1) % r->ring_cap;
 		r->count--;
 	}
 	free(r->ring);

@@ -607,17 +607,20 @@ static void peer_dispatch(struct rpc_engine *e, struct rpc_peer *p)
 	}
 }
 
-/* Check the reply to a signed call.  Returns 0 to take it, 1 to drop it
+/* Check the reply to a signed call.  Returns 0 to take it (*verified set
+ * if its tag verified, clear for an unsigned error sentence), 1 to drop it
  * (forged or altered: the call goes on waiting), or -EPROTO (the server
  * answered a signed request without signing: it has no keys, or is not
  * who it claims to be). */
 static int reply_auth(struct rpc_engine *e, struct rpc_call *call,
-		      void *body, size_t n, const struct wire_hdr *wh)
+		      void *body, size_t n, const struct wire_hdr *wh,
+		      uint8_t *verified)
 {
 	struct auth_in in;
 	int rc = auth_check_reply(body, n, wh, call->auth_suite,
 				  call->auth_key, call->auth_seq, &in);
 
+	*verified = rc == 0;
 	if (rc == 0)
 		return 0;
 	if (rc == -ENOMSG && wh->status < 0)
@@ -640,6 +643,7 @@ static void conn_receive(struct rpc_engine *e, struct rpc_conn *c)
 		struct wire_hdr wh;
 		void *body = NULL, *ctl = NULL;
 		struct rpc_call *call;
+		uint8_t verified;
 		int n;
 
 		memset(&h, 0, sizeof(h));
@@ -664,8 +668,10 @@ static void conn_receive(struct rpc_engine *e, struct rpc_conn *c)
 			nn_freemsg(body);
 			continue;
 		}
+		verified = 0;
 		if (call->auth_on) {
-			int arc = reply_auth(e, call, body, (size_t)n, &wh);
+			int arc = reply_auth(e, call, body, (size_t)n, &wh,
+					     &verified);
 
 			if (arc > 0) {
 				nn_freemsg(body);
@@ -684,6 +690,7 @@ static void conn_receive(struct rpc_engine *e, struct rpc_conn *c)
 		call->reply = body;
 		call->reply_len = (size_t)n;
 		call->rhdr = wh;
+		call->reply_verified = verified;
 		call_complete(call, 0);
 	}
 }
@@ -1002,6 +1009,7 @@ void rpc_submit(struct rpc_engine *e, struct rpc_call *c)
 	c->status = 0;
 	c->reply = NULL;
 	c->reply_len = 0;
+	c->reply_verified = 0;
 	c->next = NULL;
 	c->conn = NULL;
 	c->state = CALL_SUBMITTED;

@@ -148,6 +148,10 @@ struct rpc_call {
 	void *reply; /* the reply frame, a nanomsg chunk: rpc_call_release() */
 	size_t reply_len;
 	struct wire_hdr rhdr;
+	/* The reply carried a tag that verified under the session key: every
+	 * byte of it is what the daemon sent (0 without keys, and for an
+	 * unsigned error sentence). */
+	uint8_t reply_verified;
 
 	/* Private to the engine. */
 	uint8_t auth_on, auth_suite;

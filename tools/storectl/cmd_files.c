@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Threads copying files of a recursive copy: enough requests in flight
@@ -376,39 +377,62 @@ int cmd_put(int argc, char **argv)
 
 /* ---- the get's writer thread --------------------------------------------
  *
- * A file larger than one chunk is written by a thread of its own, from two
- * buffers in turn: while it writes one (for a file in tmpfs or the page
+ * A get writes the file straight from the reader's buffers (writev of the
+ * pieces store_reader_next() describes: no copy in this process).  A file
+ * larger than one object is written by a thread of its own, from two
+ * batches in turn: while it writes one (for a file in tmpfs or the page
  * cache the kernel allocates and fills pages, often the slowest step of a
- * get), the reader verifies and fills the other.  Invariant: a buffer is
- * either the reader's (full == 0) or the writer's (full == 1); each side
- * touches only its own, and hands it over under mu.  After a write error
- * the writer keeps emptying buffers without writing, so the reader never
- * waits for ever; it sees err and stops. */
+ * get), the reader waits for and verifies the next object into the other.
+ * Invariant: a batch is either the reader's (full == 0) or the writer's
+ * (full == 1); each side touches only its own, and hands it over under
+ * mu.  Only the reader's thread calls the store_reader (the release of a
+ * written batch's pieces included), so the reader needs no lock.  After a
+ * write error the writer keeps emptying batches without writing, so the
+ * reader never waits for ever; it sees err and stops. */
+
+/* Pieces in one batch: IOV_MAX, which covers a 4 MiB object of 4 KiB
+ * stripe units in one writev. */
+#define GET_IOV_MAX 1024
+
+struct get_batch {
+	struct iovec iov[GET_IOV_MAX];
+	int n_iov;
+	unsigned ticket;
+	int held; /* ticket is still to be released */
+};
+
 struct sink {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int fd;
-	uint8_t *buf[2];
-	size_t len[2];
+	struct get_batch *b[2];
 	int full[2];
 	int done; /* the reader has no more */
 	int err;  /* errno of the first failed write, or 0 */
 };
 
-/* Write len bytes of p to fd; 0 or an errno. */
-static int write_all(int fd, const uint8_t *p, size_t len)
+/* Write every byte the n pieces of iov describe to fd (iov is consumed);
+ * 0 or an errno. */
+static int writev_all(int fd, struct iovec *iov, int n)
 {
-	while (len > 0) {
-		ssize_t m = write(fd, p, len);
+	while (n > 0) {
+		ssize_t m = writev(fd, iov, n);
 
 		if (m < 0) {
 			if (errno == EINTR)
 				continue;
 			return errno;
 		}
-		p += m;
-		len -= (size_t)m;
+		while (n > 0 && (size_t)m >= iov->iov_len) {
+			m -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + m;
+			iov->iov_len -= (size_t)m;
+		}
 	}
 	return 0;
 }
@@ -425,7 +449,8 @@ static void *sink_main(void *arg)
 		if (!k->full[b])
 			break; /* done, and nothing left */
 		pthread_mutex_unlock(&k->mu);
-		int e = k->err ? 0 : write_all(k->fd, k->buf[b], k->len[b]);
+		int e = k->err ? 0 : writev_all(k->fd, k->b[b]->iov,
+						 k->b[b]->n_iov);
 		pthread_mutex_lock(&k->mu);
 		if (e && !k->err)
 			k->err = e;
@@ -437,18 +462,18 @@ static void *sink_main(void *arg)
 	return NULL;
 }
 
-/* Start a writer to fd with two buffers of cap bytes.  0 or -errno. */
-static int sink_start(struct sink *k, int fd, size_t cap)
+/* Start a writer to fd with two batches.  0 or -errno. */
+static int sink_start(struct sink *k, int fd)
 {
 	int rc;
 
 	memset(k, 0, sizeof(*k));
 	k->fd = fd;
-	k->buf[0] = malloc(cap);
-	k->buf[1] = malloc(cap);
-	if (!k->buf[0] || !k->buf[1]) {
-		free(k->buf[0]);
-		free(k->buf[1]);
+	k->b[0] = calloc(1, sizeof(*k->b[0]));
+	k->b[1] = calloc(1, sizeof(*k->b[1]));
+	if (!k->b[0] || !k->b[1]) {
+		free(k->b[0]);
+		free(k->b[1]);
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&k->mu, NULL);
@@ -457,40 +482,46 @@ static int sink_start(struct sink *k, int fd, size_t cap)
 	if (rc) {
 		pthread_mutex_destroy(&k->mu);
 		pthread_cond_destroy(&k->cv);
-		free(k->buf[0]);
-		free(k->buf[1]);
+		free(k->b[0]);
+		free(k->b[1]);
 		return -rc;
 	}
 	return 0;
 }
 
-/* The reader's next empty buffer (b alternates 0, 1), once the writer has
- * emptied it; NULL if a write failed (sink_finish() says why). */
-static uint8_t *sink_take(struct sink *k, unsigned b)
+/* The reader's next empty batch (b alternates 0, 1), once the writer has
+ * written it, its pieces released back to r; NULL if a write failed
+ * (sink_finish() says why). */
+static struct get_batch *sink_take(struct sink *k, unsigned b,
+				   struct store_reader *r)
 {
-	uint8_t *p;
+	struct get_batch *p;
 
 	pthread_mutex_lock(&k->mu);
 	while (k->full[b] && !k->err)
 		pthread_cond_wait(&k->cv, &k->mu);
-	p = k->err ? NULL : k->buf[b];
+	p = k->err ? NULL : k->b[b];
 	pthread_mutex_unlock(&k->mu);
+	if (p && p->held) {
+		store_reader_release(r, p->ticket);
+		p->held = 0;
+	}
 	return p;
 }
 
-/* Hand buffer b, filled with len bytes, to the writer. */
-static void sink_give(struct sink *k, unsigned b, size_t len)
+/* Hand batch b, filled, to the writer. */
+static void sink_give(struct sink *k, unsigned b)
 {
 	pthread_mutex_lock(&k->mu);
-	k->len[b] = len;
 	k->full[b] = 1;
 	pthread_cond_broadcast(&k->cv);
 	pthread_mutex_unlock(&k->mu);
 }
 
-/* Wait for every buffer given to be written and stop the writer.  Returns
- * 0 or the errno of the first failed write. */
-static int sink_finish(struct sink *k)
+/* Wait for every batch given to be written and stop the writer; release
+ * what the batches still hold.  Returns 0 or the errno of the first
+ * failed write. */
+static int sink_finish(struct sink *k, struct store_reader *r)
 {
 	pthread_mutex_lock(&k->mu);
 	k->done = 1;
@@ -499,8 +530,11 @@ static int sink_finish(struct sink *k)
 	pthread_join(k->th, NULL);
 	pthread_mutex_destroy(&k->mu);
 	pthread_cond_destroy(&k->cv);
-	free(k->buf[0]);
-	free(k->buf[1]);
+	for (unsigned b = 0; b < 2; b++) {
+		if (k->b[b]->held)
+			store_reader_release(r, k->b[b]->ticket);
+		free(k->b[b]);
+	}
 	return k->err;
 }
 
@@ -516,51 +550,55 @@ static void get_progress(struct job *j, ssize_t n)
 
 /* Copy every byte of r into fd (named what in errors).  A file of one
  * chunk or less is read and written in turn; a larger one through the
- * writer thread, so the write of one chunk overlaps the read of the next.
- * Returns 0, or -errno with store_last_error() set. */
+ * writer thread, so the write of one object overlaps the wait for the
+ * next.  Returns 0, or -errno with store_last_error() set. */
 static int get_copy(struct job *j, struct store_reader *r, int fd,
 		    uint64_t size, const char *what)
 {
+	struct get_batch *p;
 	struct sink sink;
-	uint8_t *buf = NULL;
 	unsigned b = 0;
 	ssize_t n;
 	int rc = 0, e = 0;
 
 	if (size <= COPY_CHUNK) {
-		buf = malloc(COPY_CHUNK);
-		if (!buf)
+		p = malloc(sizeof(*p));
+		if (!p)
 			return store_fail(-ENOMEM, "out of memory");
-		while ((n = store_reader_read(r, buf, COPY_CHUNK)) > 0) {
-			e = write_all(fd, buf, (size_t)n);
+		while ((n = store_reader_next(r, p->iov, GET_IOV_MAX,
+					      COPY_CHUNK, &p->n_iov,
+					      &p->ticket)) > 0) {
+			e = writev_all(fd, p->iov, p->n_iov);
+			store_reader_release(r, p->ticket);
 			if (e)
 				break;
 			get_progress(j, n);
 		}
-		free(buf);
+		free(p);
 		if (n < 0 && !e)
 			return (int)n;
 		goto out;
 	}
-	rc = sink_start(&sink, fd, COPY_CHUNK);
+	rc = sink_start(&sink, fd);
 	if (rc)
 		return store_fail(rc, "cannot start a writer: %s",
 				  strerror(-rc));
 	for (;;) {
-		uint8_t *p = sink_take(&sink, b);
-
+		p = sink_take(&sink, b, r);
 		if (!p)
 			break; /* a write failed: sink_finish() says why */
-		n = store_reader_read(r, p, COPY_CHUNK);
+		n = store_reader_next(r, p->iov, GET_IOV_MAX, COPY_CHUNK,
+				      &p->n_iov, &p->ticket);
 		if (n <= 0) {
 			rc = (int)n;
 			break;
 		}
-		sink_give(&sink, b, (size_t)n);
+		p->held = 1;
+		sink_give(&sink, b);
 		b ^= 1;
 		get_progress(j, n);
 	}
-	e = sink_finish(&sink);
+	e = sink_finish(&sink, r);
 	if (rc)
 		return rc;
 out:
