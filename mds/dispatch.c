@@ -220,8 +220,15 @@ static void usable_space(const struct mds *m, uint64_t *total, uint64_t *avail)
 
 		if (!o->exists || !o->in)
 			continue;
+		uint64_t room = o->capacity > o->used ? o->capacity - o->used
+						      : 0;
+
+		/* The file system's own free bytes bound it too: other
+		 * files (or other OSDs, in a vcluster) share the disk. */
+		if (m->om.rt[i].hb_seen)
+			room = MIN(room, m->om.rt[i].avail);
 		t += o->capacity;
-		f += o->capacity > o->used ? o->capacity - o->used : 0;
+		f += room;
 	}
 	if (p) {
 		t = t * p->k / (p->k + p->m);

@@ -125,7 +125,13 @@ teardown_file() { cluster_stop; }
 	[ "$(health)" = "HEALTH_OK" ]
 	[ "$(status_field total)" -ge 6 ]
 	ctl status | grep -q "HEALTH_OK"
-	ctl df | grep -q raw
+	# df: the raw disks, and what files can take after 4+2 parity
+	# (2/3 of raw, bounded by the disks' free space).
+	run ctl df
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	raw=$(echo "$output" | awk '$1 == "raw"')
+	usable=$(echo "$output" | awk '$1 == "usable" && $2 == "4+2"')
+	[ -n "$raw" ] && [ -n "$usable" ] || { echo "$output"; false; }
 	ctl osd tree | grep -q "osd.5"
 	ctl osd df | grep -q TOTAL
 }

@@ -802,6 +802,15 @@ static void test_statfs_and_ping(void **state)
 	assert_int_equal(r.f_blocks, 3 * (1000ull << 30) * 4 / 6 / 4096);
 	assert_int_equal(r.f_bfree, 3 * (990ull << 30) * 4 / 6 / 4096);
 	assert_int_equal(r.f_files, 1);
+	/* osd.1's disk holds other files too: its file system has 100 GiB
+	 * left, less than capacity - used, and that bounds its room. */
+	assert_int_equal(space_report(1, 100ull << 30, 0), 0);
+	assert_int_equal(call(WIRE_STATFS, NULL), 0);
+	assert_int_equal(wire_dec_ns_reply(WIRE_STATFS, wire_payload(P),
+					   H.payload_len, &r), 0);
+	assert_int_equal(r.f_blocks, 3 * (1000ull << 30) * 4 / 6 / 4096);
+	assert_int_equal(r.f_bfree,
+			 (2 * (990ull << 30) + (100ull << 30)) * 4 / 6 / 4096);
 	wbuf_init(&w);
 	wbuf_raw(&w, "echo me", 7);
 	assert_int_equal(call(WIRE_PING, &w), 0);

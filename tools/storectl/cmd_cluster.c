@@ -17,12 +17,45 @@ static const char *health_name(unsigned h)
 	       h == WIRE_HEALTH_WARN ? "HEALTH_WARN" : "HEALTH_ERR";
 }
 
+/* One row of df: SIZE `total`, USED `stored` (the store's own bytes),
+ * AVAIL `avail` and USE% how full the disks are, (total - avail) / total:
+ * other files on the same disks count there, as a local df counts them. */
+static void df_row(const char *label, uint64_t total, uint64_t stored,
+		   uint64_t avail, uint64_t files)
+{
+	char size[32], used[32], room[32];
+
+	avail = MIN(avail, total);
+	printf("%-14s %12s %12s %12s %4.0f%% %10llu\n", label,
+	       fmt_bytes(total, size, sizeof(size)),
+	       fmt_bytes(stored, used, sizeof(used)),
+	       fmt_bytes(avail, room, sizeof(room)),
+	       total ? 100.0 * (double)(total - avail) / (double)total : 0.0,
+	       (unsigned long long)files);
+}
+
+/* k / (k + m) of x, without overflow. */
+static uint64_t df_scale(uint64_t x, unsigned k, unsigned n)
+{
+	return (uint64_t)((unsigned __int128)x * k / n);
+}
+
+/* df: two rows.  "raw" is the in OSDs' disks with parity counted: SIZE
+ * and USED as STATUS and osd df count them.  "usable K+M" is what files
+ * can take, as the MDS's STATFS reports it (what a mount's df shows):
+ * raw scaled by k / (k + m), each OSD's room bounded by its file system's
+ * free bytes.  The raw row's AVAIL is that room at its raw cost.  Without
+ * STATUS (refused, say) only the usable row prints, with USED unknown
+ * shown as SIZE - AVAIL. */
 int cmd_df(int argc, char **argv)
 {
-	char size[32], used[32], avail[32];
+	uint64_t total, avail, stored;
 	struct store_statfs st;
-	uint64_t total, free_b;
-	int rc;
+	struct wire_status s;
+	struct store_map m;
+	char label[32] = "usable";
+	unsigned k = 1, n = 1;
+	int have_status, rc;
 
 	(void)argv;
 	if (argc != 1)
@@ -30,17 +63,31 @@ int cmd_df(int argc, char **argv)
 	rc = store_statfs(ctl_client(), &st);
 	if (rc)
 		return ctl_lib_error(rc, "df");
+	map_init(&m);
+	if (store_get_map(ctl_client(), &m) == 0) {
+		const struct map_pool *p = map_pool(&m, 1);
+
+		if (p) {
+			snprintf(label, sizeof(label), "usable %u+%u", p->k,
+				 p->m);
+			k = p->k;
+			n = p->k + p->m;
+		}
+	}
+	map_free(&m);
 	total = st.blocks * 4096;
-	free_b = st.bfree * 4096;
-	printf("%-12s %12s %12s %12s %5s %10s\n", "CLUSTER", "SIZE", "USED",
+	avail = MIN(st.bfree * 4096, total);
+	have_status = store_status(ctl_client(), &s) == 0;
+	printf("%-14s %12s %12s %12s %5s %10s\n", "CLUSTER", "SIZE", "USED",
 	       "AVAIL", "USE%", "FILES");
-	printf("%-12s %12s %12s %12s %4.0f%% %10llu\n", "raw",
-	       fmt_bytes(total, size, sizeof(size)),
-	       fmt_bytes(total - MIN(free_b, total), used, sizeof(used)),
-	       fmt_bytes(free_b, avail, sizeof(avail)),
-	       total ? 100.0 * (double)(total - MIN(free_b, total)) /
-			       (double)total : 0.0,
-	       (unsigned long long)st.files);
+	if (have_status) {
+		df_row("raw", s.bytes_total, s.bytes_used,
+		       df_scale(avail, n, k), s.files);
+		stored = df_scale(s.bytes_used, k, n);
+	} else {
+		stored = total - avail;
+	}
+	df_row(label, total, stored, avail, st.files);
 	return 0;
 }
 
