@@ -123,6 +123,7 @@ void wire_enc_heartbeat(struct wbuf *w, const struct wire_heartbeat *m)
 	wbuf_u64(w, m->fs_used);
 	wbuf_u64(w, m->avail);
 	wbuf_u32(w, m->flags);
+	wbuf_u64(w, m->disk_id);
 }
 
 int wire_dec_heartbeat(const uint8_t *p, size_t len, struct wire_heartbeat *m)
@@ -149,6 +150,7 @@ int wire_dec_heartbeat(const uint8_t *p, size_t len, struct wire_heartbeat *m)
 	m->fs_used = rbuf_u64(&r);
 	m->avail = rbuf_u64(&r);
 	m->flags = rbuf_u32(&r);
+	m->disk_id = rbuf_u64(&r);
 	if (!r.err && (m->osd_id >= STORE_MAX_OSDS ||
 		       (m->flags & ~(uint32_t)WIRE_HB_FULL)))
 		return -EBADMSG;

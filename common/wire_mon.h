@@ -61,6 +61,10 @@ struct wire_heartbeat {
 	uint64_t fs_used;
 	uint64_t avail;
 	uint32_t flags;
+	/* Which file system that is (osd/disk_id.h; 0: unknown): OSDs
+	 * reporting the same disk_id share one, whose size and free bytes
+	 * the MDS counts once. */
+	uint64_t disk_id;
 };
 
 /* wire_heartbeat.flags.  FULL: its store refuses new shards for lack of

@@ -9,6 +9,7 @@
 #include "mds_auth.h"
 #include "ns.h"
 #include "pgidx.h"
+#include "space.h"
 #include "util.h"
 
 #include <errno.h>
@@ -206,30 +207,19 @@ static void classify(struct mds *m, struct mds_msg *msg, uint64_t now)
 
 /* ---- execution ----------------------------------------------------------*/
 
-/* Usable capacity for STATFS: raw space of the OSDs that are in, scaled
- * by the default pool's k / (k + m), so that `df` shows what files can
- * still take. */
+/* Usable capacity for STATFS: the raw space of the OSDs that are in
+ * (space.h: each shared file system once, room bounded by free bytes),
+ * scaled by the default pool's k / (k + m), so that `df` shows what files
+ * can still take. */
 static void usable_space(const struct mds *m, uint64_t *total, uint64_t *avail)
 {
-	const struct store_map *map = &m->om.map;
-	const struct map_pool *p = map_pool(map, 1);
-	unsigned __int128 t = 0, f = 0;
+	const struct map_pool *p = map_pool(&m->om.map, 1);
+	unsigned __int128 t, f;
+	struct space_sum s;
 
-	for (uint32_t i = 0; i < map->n_osds; i++) {
-		const struct map_osd *o = &map->osds[i];
-
-		if (!o->exists || !o->in)
-			continue;
-		uint64_t room = o->capacity > o->used ? o->capacity - o->used
-						      : 0;
-
-		/* The file system's own free bytes bound it too: other
-		 * files (or other OSDs, in a vcluster) share the disk. */
-		if (m->om.rt[i].hb_seen)
-			room = MIN(room, m->om.rt[i].avail);
-		t += o->capacity;
-		f += room;
-	}
+	space_sum(&m->om, &s);
+	t = s.total;
+	f = s.room;
 	if (p) {
 		t = t * p->k / (p->k + p->m);
 		f = f * p->k / (p->k + p->m);

@@ -403,6 +403,7 @@ int osdmap_heartbeat(struct osdmap *om, const struct wire_heartbeat *hb,
 	rt->scrub_errors = hb->scrub_errors;
 	rt->fs_used = hb->fs_used;
 	rt->avail = hb->avail;
+	rt->disk_id = hb->disk_id;
 	rt->hb_flags = hb->flags;
 	rt->last_seen_ms = now_ms;
 	o->capacity = hb->capacity;

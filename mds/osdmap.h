@@ -71,6 +71,7 @@ struct osd_rt {
 	uint64_t bytes_left;
 	uint64_t shards_recovered, shards_moved, shards_gc, scrub_errors;
 	uint64_t fs_used, avail; /* its file system, as df counts */
+	uint64_t disk_id;       /* which file system (space.h; 0: unknown) */
 	uint32_t hb_flags;      /* WIRE_HB_* (FULL: it refuses new shards) */
 };
 

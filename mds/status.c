@@ -3,6 +3,7 @@
  */
 #include "status.h"
 #include "pg.h"
+#include "space.h"
 #include "util.h"
 
 #include <errno.h>
@@ -222,6 +223,7 @@ int status_compute(struct status_cache *sc, const struct osdmap *om,
 		   struct mds_db *db, MDB_txn *txn, struct wire_status *st)
 {
 	const struct store_map *m = &om->map;
+	struct space_sum space;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -229,16 +231,9 @@ int status_compute(struct status_cache *sc, const struct osdmap *om,
 	st->osds_total = map_count_osds(m, -1, -1);
 	st->osds_up = map_count_osds(m, 1, -1);
 	st->osds_in = map_count_osds(m, -1, 1);
-	for (uint32_t i = 0; i < m->n_osds; i++) {
-		const struct map_osd *o = &m->osds[i];
-
-		if (!o->exists)
-			continue;
-		if (o->in) {
-			st->bytes_total += o->capacity;
-			st->bytes_used += o->used;
-		}
-	}
+	space_sum(om, &space);
+	st->bytes_total = space.total;
+	st->bytes_used = space.used;
 	rc = db_inode_count(db, txn, &st->files);
 	if (rc == 0)
 		rc = status_pgs(sc, om);

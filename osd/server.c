@@ -19,6 +19,7 @@
  */
 #include "server.h"
 #include "crush.h"
+#include "disk_id.h"
 #include "io.h"
 #include "log.h"
 #include "map.h"
@@ -93,6 +94,7 @@ struct osd {
 	char host[STORE_HOST_MAX + 1];
 	char name[24];
 	double weight;
+	uint64_t disk_id; /* its data folder's file system (disk_id.h) */
 	uint64_t hb_ms;
 	struct store_map map;
 	uint32_t osd_id;
@@ -781,6 +783,7 @@ static void send_heartbeat(struct osd *o)
 	space(o, &h.capacity, &h.used, &h.shards, &h.fs_used, &h.avail,
 	      &full);
 	h.flags = full ? WIRE_HB_FULL : 0;
+	h.disk_id = o->disk_id;
 	if (o->rec)
 		recov_report(o->rec, &h);
 	wbuf_init_alloc(&w, &net_wbuf_alloc);
@@ -1224,6 +1227,12 @@ int osd_run(const struct osd_config *cfg)
 	o->host[sizeof(o->host) - 1] = '\0';
 	o->weight = cfg->weight >= 0 ? cfg->weight :
 				       default_weight(cfg->data_dir);
+	/* Unknown (0) if it fails: the MDS then counts this disk alone. */
+	rc = disk_id_of(cfg->data_dir, &o->disk_id);
+	if (rc < 0)
+		log_warn("cannot tell which file system %s is on (%s): its "
+			 "space counts as a disk of its own", cfg->data_dir,
+			 strerror(-rc));
 	rc = open_server(o);
 	if (rc)
 		goto out;

@@ -134,4 +134,17 @@ teardown_file() { cluster_stop; }
 	[ -n "$raw" ] && [ -n "$usable" ] || { echo "$output"; false; }
 	ctl osd tree | grep -q "osd.5"
 	ctl osd df | grep -q TOTAL
+	# All the OSDs of a vcluster keep their data on one file system: the
+	# cluster's raw size is that disk once, not once per OSD (each
+	# heartbeat names its file system; the MDS counts each one once).
+	local disk
+	disk=$(df -B1 --output=size "$VC_DIR/osd.0" | tail -1 | tr -d ' ')
+	wait_for 10 bytes_total_is "$disk" ||
+		{ echo "disk $disk"; ctl status --json; false; }
+}
+
+# bytes_total_is N: status --json reports N raw bytes in all.
+bytes_total_is() {
+	[ "$(ctl status --json |
+		sed -n 's/.*"bytes": {"total": \([0-9]*\).*/\1/p')" = "$1" ]
 }

@@ -141,6 +141,15 @@ teardown() {
 	[ "$size" -gt 0 ]
 	[ "$avail" -gt 0 ]
 	[ "$avail" -le "$size" ]
+	# The vcluster's six OSDs share one file system: the mount is that
+	# disk once, times 4/6 for the parity (to a 4 KiB block), and no
+	# more free than the disk has.
+	local disk disk_avail
+	disk=$(df -B1 --output=size "$VC_DIR/osd.0" | tail -1)
+	disk_avail=$(df -B1 --output=avail "$VC_DIR/osd.0" | tail -1)
+	[ $((disk * 4 / 6 - size)) -ge 0 ] && [ $((disk * 4 / 6 - size)) -lt 4096 ] ||
+		{ echo "mount $size, disk $disk"; false; }
+	[ "$avail" -le "$disk_avail" ] || { echo "mount $avail, disk $disk_avail"; false; }
 }
 
 @test "readdir offsets stay valid while the folder changes; 100,000 entries" {

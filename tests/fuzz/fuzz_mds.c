@@ -34,6 +34,7 @@
 #include "../../mds/parents.c"
 #include "../../mds/pgidx.c"
 #include "../../mds/rcache.c"
+#include "../../mds/space.c"
 #include "../../mds/status.c"
 
 #include <stdlib.h>
@@ -208,6 +209,10 @@ static unsigned structured(struct in *in, struct wbuf *w)
 		hb.misplaced = byte(in) % 3;
 		hb.unfound = byte(in) % 2;
 		hb.bytes_left = byte(in) % 2;
+		/* Space: OSDs sharing a file system (space.c) or not. */
+		hb.avail = (uint64_t)(byte(in) % 5) << 28;
+		hb.fs_used = hb.capacity - MIN(hb.avail, hb.capacity);
+		hb.disk_id = byte(in) % 3;
 		wire_enc_heartbeat(w, &hb);
 		return type;
 	}

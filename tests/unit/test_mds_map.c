@@ -158,8 +158,10 @@ static int report(uint32_t id, uint64_t pass_epoch, uint64_t degraded,
 }
 
 /* A clean report from osd.id whose disk has avail bytes left of its
- * 1000 GiB, with heartbeat flags (WIRE_HB_FULL). */
-static int space_report(uint32_t id, uint64_t avail, uint32_t flags)
+ * 1000 GiB, with heartbeat flags (WIRE_HB_FULL), from a data folder on
+ * file system disk (0: it could not tell). */
+static int disk_report(uint32_t id, uint64_t avail, uint32_t flags,
+		       uint64_t disk)
 {
 	struct wire_heartbeat hb;
 
@@ -167,10 +169,17 @@ static int space_report(uint32_t id, uint64_t avail, uint32_t flags)
 	hb.fs_used = hb.capacity - avail;
 	hb.avail = avail;
 	hb.flags = flags;
+	hb.disk_id = disk;
 	hb.shards = 9;
 	hb.pass_epoch = mds_epoch(M);
 	hb.shards_moved = 3;
 	return send_hb(&hb);
+}
+
+/* disk_report from an OSD that could not tell its file system. */
+static int space_report(uint32_t id, uint64_t avail, uint32_t flags)
+{
+	return disk_report(id, avail, flags, 0);
 }
 
 /* Every up OSD reports a clean pass at the current epoch. */
@@ -821,6 +830,69 @@ static void test_statfs_and_ping(void **state)
 	assert_int_equal(call(60, NULL), -EOPNOTSUPP);
 }
 
+/* OSDs that share a file system (the same disk_id) count its size and
+ * free bytes once in STATUS and STATFS; each store's used bytes still
+ * add up; OSDs that could not tell (disk_id 0) or have not reported yet
+ * count alone; an OSD taken out leaves its disk's group. */
+static void test_shared_disks(void **state)
+{
+	struct wire_ns_reply r;
+	struct wire_status st;
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		char host[8];
+
+		snprintf(host, sizeof(host), "h%d", i);
+		assert_int_equal(boot(i, host, NULL, NULL), 0);
+	}
+	/* osd.0-2 on disk 7: its free bytes sampled as 100, 90 and 95 GiB.
+	 * osd.3 and osd.4 could not tell, 500 GiB free each.  osd.5 has not
+	 * sent a heartbeat: capacity - used from its boot. */
+	assert_int_equal(disk_report(0, 100ull << 30, 0, 7), 0);
+	assert_int_equal(disk_report(1, 90ull << 30, 0, 7), 0);
+	assert_int_equal(disk_report(2, 95ull << 30, 0, 7), 0);
+	assert_int_equal(disk_report(3, 500ull << 30, 0, 0), 0);
+	assert_int_equal(disk_report(4, 500ull << 30, 0, 0), 0);
+	status(&st);
+	assert_int_equal(st.bytes_total, 4 * (1000ull << 30));
+	assert_int_equal(st.bytes_used, 6 * (10ull << 30));
+	assert_int_equal(call(WIRE_STATFS, NULL), 0);
+	assert_int_equal(wire_dec_ns_reply(WIRE_STATFS, wire_payload(P),
+					   H.payload_len, &r), 0);
+	assert_int_equal(r.f_blocks, 4 * (1000ull << 30) * 4 / 6 / 4096);
+	assert_int_equal(r.f_bfree,
+			 ((90ull << 30) + 2 * (500ull << 30) + (990ull << 30)) *
+				 4 / 6 / 4096);
+	/* Taken out, osd.1 and osd.2 leave the group: its free bytes are
+	 * osd.0's sample, and their stores' bytes no longer count. */
+	assert_int_equal(osd_cmd(WIRE_OSD_OUT, 1, 0), 0);
+	assert_int_equal(osd_cmd(WIRE_OSD_OUT, 2, 0), 0);
+	status(&st);
+	assert_int_equal(st.bytes_total, 4 * (1000ull << 30));
+	assert_int_equal(st.bytes_used, 4 * (10ull << 30));
+	assert_int_equal(call(WIRE_STATFS, NULL), 0);
+	assert_int_equal(wire_dec_ns_reply(WIRE_STATFS, wire_payload(P),
+					   H.payload_len, &r), 0);
+	assert_int_equal(r.f_bfree,
+			 ((100ull << 30) + 2 * (500ull << 30) + (990ull << 30)) *
+				 4 / 6 / 4096);
+	/* Two disks, not one, once osd.3 and osd.4 tell theirs apart. */
+	assert_int_equal(disk_report(3, 500ull << 30, 0, 8), 0);
+	assert_int_equal(disk_report(4, 400ull << 30, 0, 9), 0);
+	status(&st);
+	assert_int_equal(st.bytes_total, 4 * (1000ull << 30));
+	assert_int_equal(disk_report(4, 400ull << 30, 0, 8), 0);
+	status(&st);
+	assert_int_equal(st.bytes_total, 3 * (1000ull << 30));
+	assert_int_equal(call(WIRE_STATFS, NULL), 0);
+	assert_int_equal(wire_dec_ns_reply(WIRE_STATFS, wire_payload(P),
+					   H.payload_len, &r), 0);
+	assert_int_equal(r.f_bfree,
+			 ((100ull << 30) + (400ull << 30) + (990ull << 30)) *
+				 4 / 6 / 4096);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -834,6 +906,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upmaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statfs_and_ping, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_shared_disks, setup,
 						teardown),
 	};
 

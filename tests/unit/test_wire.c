@@ -379,7 +379,8 @@ static void test_boot_heartbeat(void **state)
 				     .recovery_bytes = 1,
 				     .recovery_queued = 2, .fs_used = 8,
 				     .avail = 9,
-				     .flags = WIRE_HB_FULL },
+				     .flags = WIRE_HB_FULL,
+				     .disk_id = 0x8877665544332211ull },
 			     hbb;
 	struct wbuf w;
 
@@ -441,6 +442,7 @@ static void test_boot_heartbeat(void **state)
 	assert_int_equal(hbb.fs_used, 8);
 	assert_int_equal(hbb.avail, 9);
 	assert_int_equal(hbb.flags, WIRE_HB_FULL);
+	assert_true(hbb.disk_id == 0x8877665544332211ull);
 	frame_check(WIRE_HEARTBEAT, 0, 0, &w);
 	wbuf_free(&w);
 

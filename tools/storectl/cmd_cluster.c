@@ -18,8 +18,9 @@ static const char *health_name(unsigned h)
 }
 
 /* One row of df: SIZE `total`, USED `stored` (the store's own bytes),
- * AVAIL `avail` and USE% how full the disks are, (total - avail) / total:
- * other files on the same disks count there, as a local df counts them. */
+ * AVAIL `avail` and USE% how full the disks are, (total - avail) / total,
+ * as Ceph's df counts raw use: whatever the cluster cannot write to
+ * (other files on the disks, root's reserve) counts there. */
 static void df_row(const char *label, uint64_t total, uint64_t stored,
 		   uint64_t avail, uint64_t files)
 {
@@ -285,9 +286,11 @@ static int osd_df(const struct store_map *m)
 	uint64_t tc = 0, tu = 0;
 	struct wire_status s;
 	uint32_t n = 0;
+	int have_status;
 
-	if (store_status_osds(ctl_client(), &s, stats, STORE_MAX_OSDS, &n) ==
-	    0)
+	have_status = store_status_osds(ctl_client(), &s, stats,
+					STORE_MAX_OSDS, &n) == 0;
+	if (have_status)
 		for (uint32_t i = 0; i < n && i < STORE_MAX_OSDS; i++)
 			if (stats[i].id < STORE_MAX_OSDS)
 				flags[stats[i].id] = stats[i].flags;
@@ -313,6 +316,13 @@ static int osd_df(const struct store_map *m)
 		       o->capacity ? 100.0 * (double)o->used /
 					     (double)o->capacity : 0.0,
 		       state, o->host);
+	}
+	/* TOTAL as status and df count it: the in OSDs, a file system that
+	 * several of them share counted once (mds/space.h).  Only without
+	 * STATUS, the sum of the rows. */
+	if (have_status) {
+		tc = s.bytes_total;
+		tu = s.bytes_used;
 	}
 	printf("%-6s %-10s %12s %12s %5.1f%%\n", "TOTAL", "",
 	       fmt_bytes(tc, cap, sizeof(cap)), fmt_bytes(tu, used, sizeof(used)),
