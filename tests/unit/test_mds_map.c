@@ -792,21 +792,33 @@ static void test_status(void **state)
 	assert_int_equal(st.health, WIRE_HEALTH_OK);
 }
 
+/* Boot osd.0 .. osd.n-1, each on a host of its own (h0, h1, ...). */
+static void boot_hosts(int n)
+{
+	for (int i = 0; i < n; i++) {
+		char host[8];
+
+		snprintf(host, sizeof(host), "h%d", i);
+		assert_int_equal(boot(i, host, NULL, NULL), 0);
+	}
+}
+
+/* The MDS's STATFS reply, into *r. */
+static void statfs_of(struct wire_ns_reply *r)
+{
+	assert_int_equal(call(WIRE_STATFS, NULL), 0);
+	assert_int_equal(wire_dec_ns_reply(WIRE_STATFS, wire_payload(P),
+					   H.payload_len, r), 0);
+}
+
 static void test_statfs_and_ping(void **state)
 {
 	struct wire_ns_reply r;
 	struct wbuf w;
 
 	(void)state;
-	for (int i = 0; i < 3; i++) {
-		char host[8];
-
-		snprintf(host, sizeof(host), "h%d", i);
-		assert_int_equal(boot(i, host, NULL, NULL), 0);
-	}
-	assert_int_equal(call(WIRE_STATFS, NULL), 0);
-	assert_int_equal(wire_dec_ns_reply(WIRE_STATFS, wire_payload(P),
-					   H.payload_len, &r), 0);
+	boot_hosts(3);
+	statfs_of(&r);
 	/* Usable space: raw x k / (k + m). */
 	assert_int_equal(r.f_blocks, 3 * (1000ull << 30) * 4 / 6 / 4096);
 	assert_int_equal(r.f_bfree, 3 * (990ull << 30) * 4 / 6 / 4096);
@@ -814,9 +826,7 @@ static void test_statfs_and_ping(void **state)
 	/* osd.1's disk holds other files too: its file system has 100 GiB
 	 * left, less than capacity - used, and that bounds its room. */
 	assert_int_equal(space_report(1, 100ull << 30, 0), 0);
-	assert_int_equal(call(WIRE_STATFS, NULL), 0);
-	assert_int_equal(wire_dec_ns_reply(WIRE_STATFS, wire_payload(P),
-					   H.payload_len, &r), 0);
+	statfs_of(&r);
 	assert_int_equal(r.f_blocks, 3 * (1000ull << 30) * 4 / 6 / 4096);
 	assert_int_equal(r.f_bfree,
 			 (2 * (990ull << 30) + (100ull << 30)) * 4 / 6 / 4096);
@@ -840,12 +850,7 @@ static void test_shared_disks(void **state)
 	struct wire_status st;
 
 	(void)state;
-	for (int i = 0; i < 6; i++) {
-		char host[8];
-
-		snprintf(host, sizeof(host), "h%d", i);
-		assert_int_equal(boot(i, host, NULL, NULL), 0);
-	}
+	boot_hosts(6);
 	/* osd.0-2 on disk 7: its free bytes sampled as 100, 90 and 95 GiB.
 	 * osd.3 and osd.4 could not tell, 500 GiB free each.  osd.5 has not
 	 * sent a heartbeat: capacity - used from its boot. */
@@ -857,9 +862,7 @@ static void test_shared_disks(void **state)
 	status(&st);
 	assert_int_equal(st.bytes_total, 4 * (1000ull << 30));
 	assert_int_equal(st.bytes_used, 6 * (10ull << 30));
-	assert_int_equal(call(WIRE_STATFS, NULL), 0);
-	assert_int_equal(wire_dec_ns_reply(WIRE_STATFS, wire_payload(P),
-					   H.payload_len, &r), 0);
+	statfs_of(&r);
 	assert_int_equal(r.f_blocks, 4 * (1000ull << 30) * 4 / 6 / 4096);
 	assert_int_equal(r.f_bfree,
 			 ((90ull << 30) + 2 * (500ull << 30) + (990ull << 30)) *
@@ -871,9 +874,7 @@ static void test_shared_disks(void **state)
 	status(&st);
 	assert_int_equal(st.bytes_total, 4 * (1000ull << 30));
 	assert_int_equal(st.bytes_used, 4 * (10ull << 30));
-	assert_int_equal(call(WIRE_STATFS, NULL), 0);
-	assert_int_equal(wire_dec_ns_reply(WIRE_STATFS, wire_payload(P),
-					   H.payload_len, &r), 0);
+	statfs_of(&r);
 	assert_int_equal(r.f_bfree,
 			 ((100ull << 30) + 2 * (500ull << 30) + (990ull << 30)) *
 				 4 / 6 / 4096);
@@ -885,9 +886,7 @@ static void test_shared_disks(void **state)
 	assert_int_equal(disk_report(4, 400ull << 30, 0, 8), 0);
 	status(&st);
 	assert_int_equal(st.bytes_total, 3 * (1000ull << 30));
-	assert_int_equal(call(WIRE_STATFS, NULL), 0);
-	assert_int_equal(wire_dec_ns_reply(WIRE_STATFS, wire_payload(P),
-					   H.payload_len, &r), 0);
+	statfs_of(&r);
 	assert_int_equal(r.f_bfree,
 			 ((100ull << 30) + (400ull << 30) + (990ull << 30)) *
 				 4 / 6 / 4096);
